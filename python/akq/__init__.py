@@ -1,0 +1,51 @@
+"""akq: quantization-aware Keras layers, conversion and a bit-exact engine for the Akida 1.0 chip.
+
+`import akq` is cheap and does not import TensorFlow: the engine (`akq.Model`, `akq.load_model`,
+`akq.AKD1000`) works in a process without it. Keras-facing names are imported on first use.
+"""
+
+from importlib import import_module
+
+from .errors import AkqError
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it (imported lazily, on first attribute access)
+_LAZY = {
+    "quantization_ops": None,
+    "quantization_layers": None,
+    "gamma_constraint": None,
+    "plot": None,
+    "errors": None,
+    "quantize": "quantization",
+    "quantize_layer": "quantization",
+    "convert": "converter",
+    "check_model_compatibility": "converter",
+    "Model": "engine",
+    "load_model": "engine",
+    "LayerType": "engine",
+    "Padding": "engine",
+    "PoolType": "engine",
+    "InputData": "engine",
+    "InputConvolutional": "engine",
+    "Convolutional": "engine",
+    "SeparableConvolutional": "engine",
+    "FullyConnected": "engine",
+    "AKD1000": "engine",
+    "check_hardware": "engine",
+}
+
+__all__ = ["AkqError", "__version__", *_LAZY]
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'akq' has no attribute {name!r}")
+    module = import_module(f".{_LAZY[name] or name}", __name__)
+    value = module if _LAZY[name] is None else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__():
+    return sorted(__all__)

@@ -1,0 +1,126 @@
+"""akq.Model: an integer spiking model, built by hand, by `akq.convert()` or from a .akq file."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core
+from ..errors import LayerError
+from .layers import Layer, LayerType, layer_from_spec
+
+_SHORT_TYPE = {
+    LayerType.InputData: "InputData",
+    LayerType.InputConvolutional: "InputConv.",
+    LayerType.Convolutional: "Conv.",
+    LayerType.SeparableConvolutional: "Sep.Conv.",
+    LayerType.FullyConnected: "Fully.",
+}
+
+
+class Model:
+    """A sequence of integer layers: the first is InputData or InputConvolutional.
+
+    Build one by hand with `Model()` and `add(layer)`, get one from `akq.convert()`, or load one with
+    `akq.load_model(path)`. Run it with `forward`, `predict` and `evaluate` (C++ engine, bit-exact with
+    the Akida 1.0 software reference), map it with `map(akq.AKD1000())`, store it with `save(path)`.
+    """
+
+    def __init__(self, layers=None):
+        self._layers: list[Layer] = []
+        self._compiled = None  # engine plan, rebuilt after any change
+        self.sequences = None  # set by map()
+        for layer in layers or []:
+            self.add(layer)
+
+    # -- structure -------------------------------------------------------------------------------
+    def add(self, layer: Layer) -> None:
+        """Append `layer`: its input is the previous layer's output; variables start at zero."""
+        if not isinstance(layer, Layer):
+            raise LayerError(f"Model.add expects an akq layer (e.g. akq.Convolutional), got {type(layer).__name__}")
+        if layer._model is not None:
+            raise LayerError(f"layer '{layer.name}' already belongs to a model; create a new layer object")
+        spec = layer._spec
+        index = len(self._layers)
+        if not spec.name:
+            spec.name = f"{type(layer).__name__.lower()}_{index}"
+        if any(other.name == spec.name for other in self._layers):
+            raise LayerError(f"layer name '{spec.name}' is already used in this model; names must be unique")
+        is_input = spec.type in (LayerType.InputData, LayerType.InputConvolutional)
+        if (index == 0) != is_input:
+            raise LayerError(
+                f"layer '{spec.name}': "
+                + ("the first layer must be InputData or InputConvolutional" if index == 0
+                   else f"{spec.type.name} can only be the first layer of a model")
+            )
+        if not is_input:
+            spec.input_dims = self._layers[-1]._spec.output_dims
+        _core.check_layer_parameters(spec)
+        spec.output_dims = _core.output_dims(spec)
+        layer._allocate_variables()
+        candidate = _core.ModelSpec()
+        candidate.layers = [l._spec for l in self._layers] + [spec]
+        _core.check_model(candidate)
+        layer._model = self
+        self._layers.append(layer)
+        self._invalidate()
+
+    @classmethod
+    def _from_spec(cls, model_spec) -> "Model":
+        """Wrap a validated ModelSpec (from the converter or a .akq file)."""
+        _core.check_model(model_spec)
+        model = cls()
+        for spec in model_spec.layers:
+            layer = layer_from_spec(spec)
+            layer._model = model
+            model._layers.append(layer)
+        return model
+
+    def _spec(self):
+        """The model as a C++ ModelSpec (a copy: the engine compiles its own plan from it)."""
+        spec = _core.ModelSpec()
+        spec.layers = [layer._spec for layer in self._layers]
+        return spec
+
+    def _invalidate(self):
+        self._compiled = None
+        self.sequences = None
+        for layer in self._layers:
+            layer.mapping = None
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    def get_layer(self, name) -> Layer:
+        """The layer called `name` (or at index `name` if it is an int)."""
+        if isinstance(name, (int, np.integer)):
+            return self._layers[name]
+        for layer in self._layers:
+            if layer.name == name:
+                return layer
+        raise LayerError(f"no layer named '{name}'; the layers are {[l.name for l in self._layers]}")
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return self._layers[0].input_dims if self._layers else None
+
+    @property
+    def output_shape(self) -> tuple[int, int, int]:
+        return self._layers[-1].output_dims if self._layers else None
+
+    def summary(self) -> str:
+        """Print (and return) a table of the layers: type, output shape, kernel shapes."""
+        lines = [f"Model: input {self.input_shape} -> output {self.output_shape}, {len(self._layers)} layers",
+                 f"{'Layer (type)':<40}{'Output shape':<18}{'Kernel shape':<20}"]
+        for layer in self._layers:
+            kernel = "" if layer._type == LayerType.InputData else str(tuple(layer._spec.weights.shape))
+            lines.append(f"{layer.name + ' (' + _SHORT_TYPE[layer._type] + ')':<40}"
+                         f"{str(list(layer.output_dims)):<18}{kernel:<20}")
+            if layer._type == LayerType.SeparableConvolutional:
+                lines.append(f"{'':<58}{str(tuple(layer._spec.weights_pw.shape)):<20}")
+        text = "\n".join(lines)
+        print(text)
+        return text
+
+    def __repr__(self):
+        return f"<akq.Model {self.input_shape} -> {self.output_shape}, {len(self._layers)} layers>"
