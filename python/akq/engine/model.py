@@ -108,6 +108,61 @@ class Model:
     def output_shape(self) -> tuple[int, int, int]:
         return self._layers[-1].output_dims if self._layers else None
 
+    # -- running: akq/engine/runtime.py -----------------------------------------------------------
+    def forward(self, inputs, threads: int | None = None) -> np.ndarray:
+        """uint8 activations of the last layer, or its int32 potentials if it has no activation."""
+        from .runtime import forward
+
+        return forward(self, inputs, threads)
+
+    def predict(self, inputs, threads: int | None = None) -> np.ndarray:
+        """float32 (potential - threshold) / act_step of a last layer without activation."""
+        from .runtime import predict
+
+        return predict(self, inputs, threads)
+
+    def evaluate(self, inputs, labels, threads: int | None = None) -> float:
+        """Top-1 accuracy of the model's outputs against integer `labels`."""
+        from .runtime import evaluate
+
+        return evaluate(self, inputs, labels, threads)
+
+    def statistics(self):
+        """Per-layer events, sparsity and synaptic operations of the last forward pass."""
+        from .runtime import statistics
+
+        return statistics(self)
+
+    # -- files: akq/engine/file_format.py ---------------------------------------------------------
+    def save(self, path) -> None:
+        """Write the model to a .akq file (atomically: an interrupted save leaves no corrupt file)."""
+        from .file_format import save
+
+        save(self, path)
+
+    def to_bytes(self) -> bytes:
+        """The .akq file contents of this model."""
+        from .file_format import to_bytes
+
+        return to_bytes(self)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Model":
+        """A model from .akq bytes (validated; ModelFileError if truncated or corrupted)."""
+        from .file_format import from_bytes
+
+        return from_bytes(data)
+
+    def __reduce__(self):
+        return (Model.from_bytes, (self.to_bytes(),))
+
+    # -- hardware: akq/engine/device.py ----------------------------------------------------------
+    def map(self, device, hw_only: bool = False) -> None:
+        """Allocate the layers to the neural processors of `device` (e.g. akq.AKD1000())."""
+        from .device import map_model
+
+        map_model(self, device, hw_only)
+
     def summary(self) -> str:
         """Print (and return) a table of the layers: type, output shape, kernel shapes."""
         lines = [f"Model: input {self.input_shape} -> output {self.output_shape}, {len(self._layers)} layers",
