@@ -16,7 +16,7 @@ namespace {
 constexpr size_t kMinLayerRecord = 4 + 4 + 6 * 4 + 13 * 4 + 2 * 16 + 2 * 4;
 
 [[noreturn]] void corrupt(const std::string& message) {
-    throw Error(ErrorKind::ModelFile, "the .akq data is not a valid model: " + message);
+    throw Error(ErrorKind::ModelFile, "the .akq data is corrupted: " + message);
 }
 
 bool is_valid_utf8(const std::string& s) {
@@ -207,7 +207,7 @@ ModelSpec deserialize(const uint8_t* data, size_t size) {
     try {
         check_model(model);
     } catch (const Error& e) {
-        corrupt(std::string("it holds an invalid model: ") + e.what());
+        throw Error(ErrorKind::ModelFile, std::string("the .akq data holds an invalid model: ") + e.what());
     }
     return model;
 }
