@@ -400,6 +400,9 @@ def test_sizes_that_would_overflow_are_refused_when_building():
         akq.Model([akq.InputData((4096, 4096, 16)), akq.FullyConnected(16)])
 
 
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="AddressSanitizer maps terabytes of shadow memory, so RLIMIT_AS cannot apply; "
+                           "scripts/sanitize.sh caps allocations with max_allocation_size_mb instead")
 def test_forged_lengths_allocate_nothing_huge(fields):
     """Under a 1.5 GiB address-space limit, forged multi-gigabyte lengths still give ModelFileError."""
     code = """
