@@ -18,6 +18,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from . import gamma_constraint as _registers_gamma_constraint  # noqa: F401 (saved models may use it)
 from .errors import QuantizationError
 from .quantization_ops import MaxQuantizer, WeightQuantizer
 
