@@ -22,12 +22,12 @@ constexpr float kRoundMagic = 12582912.0f;
 AKQ_INLINE bool is_finite(float x) { return std::fabs(x) <= FLT_MAX; }  // false for NaN
 
 // clip(rne(q), -kmax, kmax) for an integer kmax < 2^22. Clipping first is equivalent and keeps the
-// rounding trick in range; NaN clips to -kmax (never converted). The sign of zero follows q, as
-// TensorFlow's round does (round(-0.3) = -0).
+// rounding trick in range; NaN clips to -kmax (never converted). A zero result is +0, as the
+// reference quantizer's straight-through round q + (round(q) - q) gives (tf.round alone gives -0).
 AKQ_INLINE float clip_round(float q, float kmax) {
     q = q > -kmax ? q : -kmax;
     q = q < kmax ? q : kmax;
-    return std::copysign((q + kRoundMagic) - kRoundMagic, q);
+    return (q + kRoundMagic) - kRoundMagic;
 }
 
 AKQ_INLINE void abs_max_row(const float* __restrict w, std::size_t n, float* __restrict acc) {
