@@ -34,9 +34,10 @@ def convert(model, file_path=None, input_scaling=None, verbose: bool = False) ->
     verbose : bool
         Print the conversion report (see `convert_with_report`).
     """
-    converted, report = convert_with_report(model, input_scaling)
+    layers = _run(model, input_scaling, Problems(collect=False))
+    converted = _model(layers)
     if verbose:
-        print(report)
+        print(diagnose(layers))
     if file_path is not None:
         converted.save(file_path)
     return converted
@@ -45,11 +46,15 @@ def convert(model, file_path=None, input_scaling=None, verbose: bool = False) ->
 def convert_with_report(model, input_scaling=None) -> tuple[Model, ConversionReport]:
     """`convert`, also returning the per-layer report of where the integer model may diverge from Keras."""
     layers = _run(model, input_scaling, Problems(collect=False))
+    return _model(layers), diagnose(layers)
+
+
+def _model(layers) -> Model:
     from .. import _core
 
     spec = _core.ModelSpec()
     spec.layers = [layer.spec for layer in layers]
-    return Model._from_spec(spec), diagnose(layers)
+    return Model._from_spec(spec)
 
 
 def check_model_compatibility(model, input_scaling=None) -> bool:
