@@ -14,13 +14,18 @@ struct Kernels {
     // ldc apart and filters_padded wide.
     void (*gemm_s16)(const int16_t* a, int64_t lda, int64_t rows, int64_t depth_pairs, const int16_t* packed,
                      int32_t filters_padded, int32_t* c, int64_t ldc);
-    // out[c] = sum over the taps t < taps of w[t][c] * x[t][c] for c < channels: the depthwise
+    // out[c] = sum over the taps t < taps of w[t][c] * x[t][c] for c < channels, in wrapping int32: the depthwise
     // convolution of one output position; x[t] points at the input cell of tap t (nullptr = padding).
     void (*depthwise)(const uint8_t* const* x, const int16_t* const* w, int32_t taps, int32_t channels,
                       int32_t* out);
     // Number of non-zero bytes.
     int64_t (*count_nonzero)(const uint8_t* x, int64_t n);
 };
+
+// Two's-complement int32 addition, as the SIMD accumulators do (signed overflow is undefined in C++).
+inline int32_t wrapping_add(int32_t a, int32_t b) {
+    return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
+}
 
 const Kernels& kernels();              // for the current level
 SimdLevel simd_level();

@@ -79,7 +79,7 @@ void depthwise(const uint8_t* const* x, const int16_t* const* w, int32_t taps, i
     for (; ch < channels; ++ch) {
         int32_t acc = 0;
         for (int32_t t = 0; t < taps; ++t)
-            if (x[t]) acc += int32_t{x[t][ch]} * w[t][ch];
+            if (x[t]) acc = wrapping_add(acc, int32_t{x[t][ch]} * w[t][ch]);
         out[ch] = acc;
     }
 }

@@ -29,7 +29,7 @@ void depthwise(const uint8_t* const* x, const int16_t* const* w, int32_t taps, i
     for (int32_t ch = 0; ch < channels; ++ch) out[ch] = 0;
     for (int32_t t = 0; t < taps; ++t) {
         if (!x[t]) continue;
-        for (int32_t ch = 0; ch < channels; ++ch) out[ch] += int32_t{x[t][ch]} * w[t][ch];
+        for (int32_t ch = 0; ch < channels; ++ch) out[ch] = wrapping_add(out[ch], int32_t{x[t][ch]} * w[t][ch]);
     }
 }
 
