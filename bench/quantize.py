@@ -23,9 +23,8 @@ import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-import numpy as np  # noqa: E402
-
-from akq import _core  # noqa: E402
+import numpy as np
+from akq import _core
 
 SHAPES = [(3, 3, 512, 512), (4096, 4096)]
 QUANTIZERS = [  # (method, per_axis, Keras class name)
@@ -70,6 +69,27 @@ def keras_quantizer(name):
     return cls(bitwidth=BITWIDTH) if name.startswith("Max") else cls(THRESHOLD, BITWIDTH)
 
 
+def measure(w, w_tf, method, per_axis, name, repeats):
+    """Rows (op, akq (wall, CPU) seconds, TF seconds or None, bytes read + written) of one quantizer."""
+    quantizer = keras_quantizer(name)
+    sf = _core.scale_factor(w, method, per_axis, BITWIDTH, THRESHOLD)
+    n = w.size
+
+    def akq_quantize():
+        return _core.fake_quantize(w, _core.scale_factor(w, method, per_axis, BITWIDTH, THRESHOLD), BITWIDTH)
+
+    ops = {  # op: (akq call, TF call or None, bytes read + written)
+        "quantize": (akq_quantize, lambda: quantizer.quantize(w_tf), 12 * n),
+        "sf": (lambda: _core.scale_factor(w, method, per_axis, BITWIDTH, THRESHOLD),
+               lambda: quantizer.scale_factor(w_tf), 4 * n),
+        "int8": (lambda: _core.quantize_int8(w, sf, BITWIDTH), None, 5 * n),
+        "fake": (lambda: _core.fake_quantize(w, sf, BITWIDTH), None, 8 * n),
+    }
+    for op, (akq_call, tf_call, nbytes) in ops.items():
+        tf_s = median_seconds(tf_call, repeats) if tf_call else None
+        yield op, timings(akq_call, 2 * repeats), tf_s, nbytes
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=7)
@@ -91,26 +111,10 @@ def main(argv=None):
     for shape in SHAPES:
         w = rng.normal(size=shape).astype(np.float32)
         w_tf = tf.constant(w)
-        n = w.size
         for method, per_axis, name in QUANTIZERS:
-            quantizer = keras_quantizer(name)
-            sf = _core.scale_factor(w, method, per_axis, BITWIDTH, THRESHOLD)
-
-            def akq_quantizer():
-                return _core.fake_quantize(w, _core.scale_factor(w, method, per_axis, BITWIDTH, THRESHOLD), BITWIDTH)
-
-            ops = {  # op: (akq call, TF call or None, bytes read + written)
-                "quantize": (akq_quantizer, lambda: quantizer.quantize(w_tf), 12 * n),
-                "sf": (lambda: _core.scale_factor(w, method, per_axis, BITWIDTH, THRESHOLD),
-                       lambda: quantizer.scale_factor(w_tf), 4 * n),
-                "int8": (lambda: _core.quantize_int8(w, sf, BITWIDTH), None, 5 * n),
-                "fake": (lambda: _core.fake_quantize(w, sf, BITWIDTH), None, 8 * n),
-            }
-            for op, (akq_call, tf_call, nbytes) in ops.items():
-                wall, cpu = timings(akq_call, 2 * args.repeats)
+            for op, (wall, cpu), tf_s, nbytes in measure(w, w_tf, method, per_axis, name, args.repeats):
                 tf_ms, ratio = f"{'':9}", f"{'':7}"
-                if tf_call:
-                    tf_s = median_seconds(tf_call, args.repeats)
+                if tf_s:
                     tf_ms, ratio = f"{tf_s * 1e3:9.2f}", f"{tf_s / wall:7.1f}"
                 print(f"{'x'.join(map(str, shape)):<13}{name:<21}{op:<10}{tf_ms}{wall * 1e3:8.2f}{ratio}"
                       f"{nbytes / wall / 1e9:7.1f}{100 * nbytes / wall / 1e9 / bw_wall:5.0f}%"

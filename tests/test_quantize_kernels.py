@@ -15,7 +15,6 @@ import tracemalloc
 import numpy as np
 import pytest
 import tensorflow as tf
-
 from akq import _core
 from akq.errors import QuantizationError
 from akq.quantization_ops import MaxPerAxisQuantizer, MaxQuantizer, StdPerAxisQuantizer, StdWeightQuantizer
