@@ -10,6 +10,8 @@ and an int weight lying next to a .5 tie may differ by 1; see
 test_std_quantizers_match_the_exact_std_and_tensorflow.
 """
 
+import sys
+import threading
 import tracemalloc
 
 import numpy as np
@@ -283,6 +285,35 @@ def test_outputs_are_fresh_arrays_and_inputs_are_not_copied():
         assert tracemalloc.get_traced_memory()[1] < w.nbytes // 4
     finally:
         tracemalloc.stop()
+
+
+def test_kernels_release_the_gil():
+    """With a huge switch interval a thread keeps the GIL until it blocks or releases it, so the main
+    thread can run while a worker is inside a kernel only if the binding released the GIL."""
+    w = np.ones((2048, 4096), np.float32)
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(100.0)
+    try:
+        for call in (lambda: _core.fake_quantize(w, 1.0, 8), lambda: _core.scale_factor(w, "std", True, 8)):
+            overlapped = False
+            for _ in range(3):  # the main thread may wake up late on a loaded machine: try again
+                started, done = threading.Event(), threading.Event()
+
+                def work(call=call, started=started, done=done):
+                    started.set()
+                    call()
+                    done.set()
+
+                worker = threading.Thread(target=work)
+                worker.start()
+                started.wait()
+                overlapped = not done.is_set()
+                worker.join()
+                if overlapped:
+                    break
+            assert overlapped
+    finally:
+        sys.setswitchinterval(interval)
 
 
 def test_non_contiguous_kernels_give_the_same_results():
