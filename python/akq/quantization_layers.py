@@ -20,7 +20,7 @@ from keras import ops
 
 from . import gamma_constraint as _registers_gamma_constraint  # noqa: F401 (saved models may use it)
 from .errors import QuantizationError
-from .quantization_ops import MaxQuantizer, WeightQuantizer
+from .quantization_ops import MaxQuantizer, WeightQuantizer, is_integer
 
 _register = keras.saving.register_keras_serializable(package="akq")
 
@@ -29,7 +29,7 @@ _SUPPORT_RULES = {
     "data_format": (lambda layer: layer.data_format == "channels_last",
                     "akq layers take channels_last (NHWC) tensors: drop data_format or pass 'channels_last'"),
     "activation": (lambda layer: layer.activation in (None, keras.activations.linear),
-                   "drop the activation and add a QuantizedReLU or ActivationDiscreteRelu layer after this one"),
+                   "drop the activation and put a QuantizedReLU or ActivationDiscreteRelu layer after it"),
     "dilation_rate": (lambda layer: tuple(layer.dilation_rate) == (1,) * len(layer.dilation_rate),
                       "Akida has no dilated convolutions: use dilation_rate=1"),
     "groups": (lambda layer: layer.groups == 1,
@@ -46,8 +46,8 @@ def _check_supported(layer, arguments):
         if not supported(layer):
             value = getattr(layer, argument)
             value = getattr(value, "__name__", value)
-            raise TypeError(f"{type(layer).__name__} '{layer.name}': unsupported argument in quantized layers: "
-                            f"{argument}={value!r}. {advice[0].upper()}{advice[1:]}.")
+            raise TypeError(f"{type(layer).__name__} '{layer.name}': unsupported argument in quantized "
+                            f"layers: {argument}={value!r}. {advice[0].upper()}{advice[1:]}.")
 
 
 def _weight_quantizer(value, layer_class: str, argument: str, default) -> WeightQuantizer:
@@ -70,7 +70,14 @@ class _QuantizedKernelMixin:
     """Holds the `quantizer` of a neural layer and puts it into the layer config."""
 
     def _set_quantizer(self, quantizer):
-        self.quantizer = _weight_quantizer(quantizer, type(self).__name__, "quantizer", MaxQuantizer(bitwidth=4))
+        default = MaxQuantizer(bitwidth=4)
+        self.quantizer = _weight_quantizer(quantizer, type(self).__name__, "quantizer", default)
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Refuse Keras' own post-training quantization (e.g. 'int8'): this layer already fake-quantizes."""
+        raise QuantizationError(
+            f"{type(self).__name__} '{self.name}' is already quantization-aware (akq); Keras' "
+            f"quantize({mode!r}) would replace its quantizer. Use akq.convert() to get integer weights.")
 
     def quantized_kernels(self) -> dict:
         """{kernel name: (float kernel variable, its quantizer)} for every quantized kernel of the layer."""
@@ -206,7 +213,7 @@ class QuantizedActivation(keras.layers.Layer):
 
     def __init__(self, bitwidth: int = 1, step: float = 1.0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(bitwidth, bool) or not float(bitwidth).is_integer() or bitwidth <= 0:
+        if not is_integer(bitwidth) or bitwidth <= 0:
             raise QuantizationError(f"{type(self).__name__} '{self.name}': activation 'bitwidth' must be an "
                                     f"integer greater than zero, got {bitwidth!r}. Use 1, 2 or 4 for Akida.")
         self.bitwidth = int(bitwidth)
@@ -215,8 +222,9 @@ class QuantizedActivation(keras.layers.Layer):
     def _set_step(self, step):
         step32 = np.float32(step)
         if not np.isfinite(step32) or step32 <= 0:
-            raise QuantizationError(f"{type(self).__name__} '{self.name}': the activation step must be a finite "
-                                    f"float32 greater than zero, got {step!r}. Use a positive maximum value.")
+            raise QuantizationError(f"{type(self).__name__} '{self.name}': the activation step must be a "
+                                    f"finite float32 greater than zero, got {step!r}. "
+                                    "Use a positive max value.")
         self._step = step32
 
     @property
