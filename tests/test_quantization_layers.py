@@ -243,3 +243,36 @@ def test_keras_own_quantize_is_refused():
     with pytest.raises(ValueError, match="'fc' is already quantization-aware") as info:
         layer.quantize("int8")
     assert isinstance(info.value, AkqError)
+
+
+class HalfStdQuantizer(qops.LinearWeightQuantizer):
+    """A user quantizer, like the tutorial's: not registered with Keras."""
+
+    def scale_factor(self, w):
+        return self.kmax_ / (2 * tf.math.reduce_std(w))
+
+
+def test_user_quantizer_saves_and_loads_with_custom_objects(tmp_path):
+    layer = ql.QuantizedDense(4, quantizer=HalfStdQuantizer(bitwidth=4))
+    model = keras.Sequential([keras.Input((6,)), layer])
+    x = rng(12).normal(size=(3, 6)).astype(np.float32)
+    model.save(tmp_path / "user.keras")
+    custom = {"HalfStdQuantizer": HalfStdQuantizer}
+    loaded = keras.models.load_model(tmp_path / "user.keras", custom_objects=custom)
+    assert isinstance(loaded.layers[0].quantizer, HalfStdQuantizer) and loaded.layers[0].quantizer.bitwidth == 4
+    np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
+
+
+@pytest.mark.parametrize("float_layer, cls", [
+    (keras.layers.Conv2D(4, 3, padding="same", use_bias=False), ql.QuantizedConv2D),
+    (keras.layers.SeparableConv2D(4, 3, strides=2), ql.QuantizedSeparableConv2D),
+    (keras.layers.DepthwiseConv2D(3), ql.QuantizedDepthwiseConv2D),
+    (keras.layers.Dense(5), ql.QuantizedDense),
+])
+def test_quantized_layer_from_float_layer_config(float_layer, cls):
+    """The way a float model is quantized: the float layer's config plus a quantizer."""
+    quantizer = qops.MaxPerAxisQuantizer(bitwidth=4)
+    quantized = cls.from_config({**float_layer.get_config(), "quantizer": quantizer})
+    assert quantized.quantizer == qops.MaxPerAxisQuantizer(bitwidth=4)
+    for key, value in float_layer.get_config().items():
+        assert quantized.get_config()[key] == value
