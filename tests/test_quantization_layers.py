@@ -259,7 +259,7 @@ def test_user_quantizer_saves_and_loads_with_custom_objects(tmp_path):
     model.save(tmp_path / "user.keras")
     custom = {"HalfStdQuantizer": HalfStdQuantizer}
     loaded = keras.models.load_model(tmp_path / "user.keras", custom_objects=custom)
-    assert isinstance(loaded.layers[0].quantizer, HalfStdQuantizer) and loaded.layers[0].quantizer.bitwidth == 4
+    assert type(loaded.layers[0].quantizer) is HalfStdQuantizer and loaded.layers[0].quantizer.bitwidth == 4
     np.testing.assert_array_equal(loaded(x).numpy(), model(x).numpy())
 
 
