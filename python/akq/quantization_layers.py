@@ -27,15 +27,15 @@ _register = keras.saving.register_keras_serializable(package="akq")
 # argument -> (is the value supported?, what to do instead)
 _SUPPORT_RULES = {
     "data_format": (lambda layer: layer.data_format == "channels_last",
-                    "akq layers take channels_last (NHWC) tensors: drop data_format or pass 'channels_last'"),
+                    "Use channels_last (NHWC) tensors: drop data_format or pass 'channels_last'"),
     "activation": (lambda layer: layer.activation in (None, keras.activations.linear),
-                   "drop the activation and put a QuantizedReLU or ActivationDiscreteRelu layer after it"),
+                   "Drop the activation and put a QuantizedReLU or ActivationDiscreteRelu layer after it"),
     "dilation_rate": (lambda layer: tuple(layer.dilation_rate) == (1,) * len(layer.dilation_rate),
-                      "Akida has no dilated convolutions: use dilation_rate=1"),
+                      "Use dilation_rate=1: Akida has no dilated convolutions"),
     "groups": (lambda layer: layer.groups == 1,
-               "Akida has no grouped convolutions: use groups=1 (or QuantizedSeparableConv2D for depthwise)"),
+               "Use groups=1: Akida has no grouped convolutions (QuantizedSeparableConv2D is depthwise)"),
     "depth_multiplier": (lambda layer: layer.depth_multiplier == 1,
-                         "Akida's depthwise stage has one filter per input channel: use depth_multiplier=1"),
+                         "Use depth_multiplier=1: Akida's depthwise stage has one filter per input channel"),
 }
 
 
@@ -47,7 +47,7 @@ def _check_supported(layer, arguments):
             value = getattr(layer, argument)
             value = getattr(value, "__name__", value)
             raise TypeError(f"{type(layer).__name__} '{layer.name}': unsupported argument in quantized "
-                            f"layers: {argument}={value!r}. {advice[0].upper()}{advice[1:]}.")
+                            f"layers: {argument}={value!r}. {advice}.")
 
 
 def _weight_quantizer(value, layer_class: str, argument: str, default) -> WeightQuantizer:
