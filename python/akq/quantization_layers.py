@@ -50,14 +50,15 @@ def _check_supported(layer, arguments):
                             f"layers: {argument}={value!r}. {advice}.")
 
 
-def _weight_quantizer(value, layer_class: str, argument: str, default) -> WeightQuantizer:
+def _weight_quantizer(value, layer, argument: str, default) -> WeightQuantizer:
     """A WeightQuantizer from a quantizer, its serialized config, or None (-> default)."""
     if value is None:
         return default
     if isinstance(value, dict):
         value = keras.saving.deserialize_keras_object(value)
     if not isinstance(value, WeightQuantizer):
-        raise TypeError(f"{layer_class}: {argument} must be an akq.quantization_ops.WeightQuantizer "
+        raise TypeError(f"{type(layer).__name__} '{layer.name}': {argument} must be an akq.quantization_ops."
+                        "WeightQuantizer "
                         f"(e.g. MaxPerAxisQuantizer(bitwidth=4)), got {type(value).__name__}.")
     return value
 
@@ -71,7 +72,7 @@ class _QuantizedKernelMixin:
 
     def _set_quantizer(self, quantizer):
         default = MaxQuantizer(bitwidth=4)
-        self.quantizer = _weight_quantizer(quantizer, type(self).__name__, "quantizer", default)
+        self.quantizer = _weight_quantizer(quantizer, self, "quantizer", default)
 
     def quantize(self, mode=None, type_check=True, config=None):
         """Refuse Keras' own post-training quantization (e.g. 'int8'): this layer already fake-quantizes."""
@@ -140,8 +141,8 @@ class QuantizedSeparableConv2D(_QuantizedKernelMixin, keras.layers.SeparableConv
         super().__init__(filters, kernel_size, **kwargs)
         _check_supported(self, ("data_format", "activation", "dilation_rate", "depth_multiplier"))
         self._set_quantizer(quantizer)
-        self.quantizer_dw = _weight_quantizer(quantizer_dw, type(self).__name__, "quantizer_dw",
-                                              copy.deepcopy(self.quantizer))
+        default_dw = copy.deepcopy(self.quantizer)
+        self.quantizer_dw = _weight_quantizer(quantizer_dw, self, "quantizer_dw", default_dw)
 
     def call(self, inputs):
         outputs = ops.separable_conv(
