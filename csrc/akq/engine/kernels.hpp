@@ -8,12 +8,18 @@ namespace akq {
 
 enum class SimdLevel { Scalar = 0, Avx2 = 1 };
 
+// The matrix products read A in place (implicit im2col): row m of A is `segments` runs of values,
+// run s starting at a + m * lda + s * segment_stride; B is packed by pack_weights() for the same
+// segments and unit; C rows are ldc apart and filters_padded wide. Sums wrap in int32.
 struct Kernels {
-    // C[m][f] = sum_k A[m][k] * B[k][f] for m < rows, f < filters_padded, in wrapping int32.
-    // A rows hold 2*depth_pairs int16 values (lda apart); B is packed by pack_weights(); C rows are
-    // ldc apart and filters_padded wide.
-    void (*gemm_s16)(const int16_t* a, int64_t lda, int64_t rows, int64_t depth_pairs, const int16_t* packed,
-                     int32_t filters_padded, int32_t* c, int64_t ldc);
+    // int16 A, units of 2 values (vpmaddwd).
+    void (*gemm_s16)(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t segment_stride,
+                     int64_t units, const int16_t* packed, int32_t filters_padded, int32_t* c, int64_t ldc);
+    // uint8 A of at most 4-bit values, units of 4 (vpmaddubsw); `group` = units whose products may be
+    // summed in int16 lanes (see plan.cpp).
+    void (*gemm_u8)(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t segment_stride,
+                    int64_t units, const int8_t* packed, int32_t filters_padded, int32_t group, int32_t* c,
+                    int64_t ldc);
     // out[c] = sum over the taps t < taps of w[t][c] * x[t][c] for c < channels: the depthwise
     // convolution of one output position; x[t] points at the input cell of tap t (nullptr = padding).
     void (*depthwise)(const uint8_t* const* x, const int16_t* const* w, int32_t taps, int32_t channels,

@@ -12,26 +12,31 @@ namespace akq {
 
 namespace {
 
-inline __m256i broadcast_pair(const int16_t* p) {
+inline __m256i broadcast32(const void* p) {
     int32_t v;
     std::memcpy(&v, p, sizeof v);
     return _mm256_set1_epi32(v);
 }
 
-// Rows x Blocks tile: rows of A against Blocks consecutive 8-filter blocks of B.
+inline __m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+
+// Rows x Blocks tile of int32 accumulators (Blocks consecutive 8-filter blocks): vpmaddwd of
+// broadcast int16 pairs with the packed weights.
 template <int Rows, int Blocks>
-void tile(const int16_t* a, int64_t lda, int64_t pairs, const int16_t* w, int32_t* c, int64_t ldc) {
+void tile_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int16_t* w,
+              int64_t block_size, int32_t* c, int64_t ldc) {
     __m256i acc[Rows][Blocks];
     for (int r = 0; r < Rows; ++r)
         for (int b = 0; b < Blocks; ++b) acc[r][b] = _mm256_setzero_si256();
-    const int64_t block_stride = pairs * kFilterBlock * 2;
-    for (int64_t k = 0; k < pairs; ++k) {
-        __m256i wv[Blocks];
-        for (int b = 0; b < Blocks; ++b)
-            wv[b] = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(w + b * block_stride + k * kFilterBlock * 2));
-        for (int r = 0; r < Rows; ++r) {
-            const __m256i x = broadcast_pair(a + r * lda + 2 * k);
-            for (int b = 0; b < Blocks; ++b) acc[r][b] = _mm256_add_epi32(acc[r][b], _mm256_madd_epi16(x, wv[b]));
+    for (int32_t seg = 0; seg < segments; ++seg) {
+        const int16_t* x = a + seg * stride;
+        for (int64_t u = 0; u < units; ++u, x += 2, w += kFilterBlock * 2) {
+            __m256i wv[Blocks];
+            for (int b = 0; b < Blocks; ++b) wv[b] = load(w + b * block_size);
+            for (int r = 0; r < Rows; ++r) {
+                const __m256i xv = broadcast32(x + r * lda);
+                for (int b = 0; b < Blocks; ++b) acc[r][b] = _mm256_add_epi32(acc[r][b], _mm256_madd_epi16(xv, wv[b]));
+            }
         }
     }
     for (int r = 0; r < Rows; ++r)
@@ -39,27 +44,72 @@ void tile(const int16_t* a, int64_t lda, int64_t pairs, const int16_t* w, int32_
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + b * kFilterBlock), acc[r][b]);
 }
 
+// Rows x 8 filters: vpmaddubsw sums pairs of uint8 x int8 products into int16 lanes, `group` quads
+// at a time (never overflowing, see plan.cpp), then vpmaddwd widens them into int32 accumulators.
 template <int Rows>
-void row_tile(const int16_t* a, int64_t lda, int64_t pairs, const int16_t* packed, int32_t filters_padded,
-              int32_t* c, int64_t ldc) {
-    const int32_t blocks = filters_padded / kFilterBlock;
-    const int64_t block_stride = pairs * kFilterBlock * 2;
-    int32_t b = 0;
-    for (; b + 2 <= blocks; b += 2)
-        tile<Rows, 2>(a, lda, pairs, packed + b * block_stride, c + b * kFilterBlock, ldc);
-    if (b < blocks) tile<Rows, 1>(a, lda, pairs, packed + b * block_stride, c + b * kFilterBlock, ldc);
+void tile_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int8_t* w,
+             int32_t group, int32_t* c, int64_t ldc) {
+    const __m256i ones = _mm256_set1_epi16(1);
+    __m256i acc[Rows];
+    for (int r = 0; r < Rows; ++r) acc[r] = _mm256_setzero_si256();
+    for (int32_t seg = 0; seg < segments; ++seg) {
+        const uint8_t* x = a + seg * stride;
+        for (int64_t u0 = 0; u0 < units; u0 += group) {
+            const int64_t u1 = u0 + group < units ? u0 + group : units;
+            __m256i sum[Rows];
+            for (int r = 0; r < Rows; ++r) sum[r] = _mm256_setzero_si256();
+            for (int64_t u = u0; u < u1; ++u, x += 4, w += kFilterBlock * 4) {
+                const __m256i wv = load(w);
+                for (int r = 0; r < Rows; ++r)
+                    sum[r] = _mm256_add_epi16(sum[r], _mm256_maddubs_epi16(broadcast32(x + r * lda), wv));
+            }
+            for (int r = 0; r < Rows; ++r) acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(sum[r], ones));
+        }
+    }
+    for (int r = 0; r < Rows; ++r) _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc), acc[r]);
 }
 
-void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int64_t pairs, const int16_t* packed,
+template <int Rows>
+void rows_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int16_t* packed,
               int32_t filters_padded, int32_t* c, int64_t ldc) {
+    const int32_t blocks = filters_padded / kFilterBlock;
+    const int64_t block_size = int64_t{segments} * units * kFilterBlock * 2;
+    int32_t b = 0;
+    for (; b + 2 <= blocks; b += 2)
+        tile_s16<Rows, 2>(a, lda, segments, stride, units, packed + b * block_size, block_size, c + b * kFilterBlock, ldc);
+    if (b < blocks)
+        tile_s16<Rows, 1>(a, lda, segments, stride, units, packed + b * block_size, block_size, c + b * kFilterBlock, ldc);
+}
+
+template <int Rows>
+void rows_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int8_t* packed,
+             int32_t filters_padded, int32_t group, int32_t* c, int64_t ldc) {
+    const int64_t block_size = int64_t{segments} * units * kFilterBlock * 4;
+    for (int32_t b = 0; b < filters_padded / kFilterBlock; ++b)
+        tile_u8<Rows>(a, lda, segments, stride, units, packed + b * block_size, group, c + b * kFilterBlock, ldc);
+}
+
+void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
+              const int16_t* packed, int32_t filters_padded, int32_t* c, int64_t ldc) {
     int64_t m = 0;
-    for (; m + 4 <= rows; m += 4) row_tile<4>(a + m * lda, lda, pairs, packed, filters_padded, c + m * ldc, ldc);
-    switch (rows - m) {
-        case 3: row_tile<3>(a + m * lda, lda, pairs, packed, filters_padded, c + m * ldc, ldc); break;
-        case 2: row_tile<2>(a + m * lda, lda, pairs, packed, filters_padded, c + m * ldc, ldc); break;
-        case 1: row_tile<1>(a + m * lda, lda, pairs, packed, filters_padded, c + m * ldc, ldc); break;
-        default: break;
-    }
+    for (; m + 4 <= rows; m += 4) rows_s16<4>(a + m * lda, lda, segments, stride, units, packed, filters_padded, c + m * ldc, ldc);
+    const int64_t rest = rows - m;
+    a += m * lda, c += m * ldc;
+    if (rest == 3) rows_s16<3>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
+    if (rest == 2) rows_s16<2>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
+    if (rest == 1) rows_s16<1>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
+}
+
+void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
+             const int8_t* packed, int32_t filters_padded, int32_t group, int32_t* c, int64_t ldc) {
+    int64_t m = 0;
+    for (; m + 4 <= rows; m += 4)
+        rows_u8<4>(a + m * lda, lda, segments, stride, units, packed, filters_padded, group, c + m * ldc, ldc);
+    const int64_t rest = rows - m;
+    a += m * lda, c += m * ldc;
+    if (rest == 3) rows_u8<3>(a, lda, segments, stride, units, packed, filters_padded, group, c, ldc);
+    if (rest == 2) rows_u8<2>(a, lda, segments, stride, units, packed, filters_padded, group, c, ldc);
+    if (rest == 1) rows_u8<1>(a, lda, segments, stride, units, packed, filters_padded, group, c, ldc);
 }
 
 void depthwise(const uint8_t* const* x, const int16_t* const* w, int32_t taps, int32_t channels, int32_t* out) {
@@ -99,7 +149,7 @@ int64_t count_nonzero(const uint8_t* x, int64_t n) {
 }  // namespace
 
 const Kernels& avx2_kernels() {
-    static const Kernels k{gemm_s16, depthwise, count_nonzero};
+    static const Kernels k{gemm_s16, gemm_u8, depthwise, count_nonzero};
     return k;
 }
 

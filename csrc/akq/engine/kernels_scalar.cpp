@@ -6,23 +6,39 @@ namespace akq {
 
 namespace {
 
-void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int64_t depth_pairs, const int16_t* packed,
-              int32_t filters_padded, int32_t* c, int64_t ldc) {
+template <class A, class W, int Unit>
+void gemm(const A* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units, const W* packed,
+          int32_t filters_padded, int32_t* c, int64_t ldc) {
+    const int64_t block_size = int64_t{segments} * units * kFilterBlock * Unit;
     for (int64_t m = 0; m < rows; ++m) {
-        const int16_t* row = a + m * lda;
         for (int32_t block = 0; block < filters_padded / kFilterBlock; ++block) {
             int64_t acc[kFilterBlock] = {};
-            const int16_t* w = packed + block * depth_pairs * kFilterBlock * 2;
-            for (int64_t k = 0; k < depth_pairs; ++k, w += kFilterBlock * 2) {
-                const int32_t x0 = row[2 * k], x1 = row[2 * k + 1];
-                if ((x0 | x1) == 0) continue;  // no event, no work
-                for (int lane = 0; lane < kFilterBlock; ++lane) acc[lane] += x0 * w[2 * lane] + x1 * w[2 * lane + 1];
+            const W* w = packed + block * block_size;
+            for (int32_t seg = 0; seg < segments; ++seg) {
+                const A* x = a + m * lda + seg * stride;
+                for (int64_t u = 0; u < units; ++u, x += Unit, w += kFilterBlock * Unit) {
+                    bool event = false;
+                    for (int i = 0; i < Unit; ++i) event |= x[i] != 0;
+                    if (!event) continue;  // no event, no work
+                    for (int lane = 0; lane < kFilterBlock; ++lane)
+                        for (int i = 0; i < Unit; ++i) acc[lane] += int32_t{x[i]} * w[lane * Unit + i];
+                }
             }
             // int32 wrap-around, as the SIMD accumulators do.
             for (int lane = 0; lane < kFilterBlock; ++lane)
                 c[m * ldc + block * kFilterBlock + lane] = static_cast<int32_t>(static_cast<uint32_t>(acc[lane]));
         }
     }
+}
+
+void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
+              const int16_t* packed, int32_t filters_padded, int32_t* c, int64_t ldc) {
+    gemm<int16_t, int16_t, 2>(a, lda, rows, segments, stride, units, packed, filters_padded, c, ldc);
+}
+
+void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
+             const int8_t* packed, int32_t filters_padded, int32_t /*group*/, int32_t* c, int64_t ldc) {
+    gemm<uint8_t, int8_t, 4>(a, lda, rows, segments, stride, units, packed, filters_padded, c, ldc);
 }
 
 void depthwise(const uint8_t* const* x, const int16_t* const* w, int32_t taps, int32_t channels, int32_t* out) {
@@ -42,7 +58,7 @@ int64_t count_nonzero(const uint8_t* x, int64_t n) {
 }  // namespace
 
 const Kernels& scalar_kernels() {
-    static const Kernels k{gemm_s16, depthwise, count_nonzero};
+    static const Kernels k{gemm_s16, gemm_u8, depthwise, count_nonzero};
     return k;
 }
 

@@ -8,13 +8,16 @@
 
 namespace akq {
 
-// Output positions per patch tile: bounds the scratch memory of a convolution.
+// Output positions per depthwise tile: bounds the scratch memory of a separable convolution.
 constexpr int64_t kTile = 32;
 
 // Per-thread scratch, sized once for the largest layer of a model.
 struct Scratch {
-    std::vector<int16_t> patch;        // kTile rows of 2*depth_pairs int16
-    std::vector<int32_t> depthwise;    // kTile rows of C int32
+    std::vector<uint8_t> padded8;      // padded input of a convolution (uint8 kernel, depthwise)
+    std::vector<int16_t> padded16;     // padded input of an InputConvolutional (int16 kernel)
+    std::vector<int16_t> patch;        // separable: kTile rows of int16 depthwise sums
+    std::vector<int32_t> depthwise;    // separable: kTile rows of C int32 depthwise sums
+    std::vector<uint8_t> patch8;       // FC: the input row, zero padded to whole units
     std::vector<const uint8_t*> tap_input;
     std::vector<const int16_t*> tap_weights;
     void reserve_for(const CompiledLayer& layer);
