@@ -2,6 +2,7 @@
 // activation (SPEC C.6) or the raw pooled potentials of a last layer without activation.
 #include <algorithm>
 
+#include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
 
 namespace akq {
@@ -37,41 +38,6 @@ void global_sum(const CompiledLayer& L, const int32_t* potentials, int32_t* pool
         for (int64_t f = 0; f < F; ++f) pooled[f] = clamp20(int64_t{pooled[f]} + potentials[pos * ld + f]);
 }
 
-// Activations of one row of F potentials: the level tables of the plan where no 28-bit wrap can
-// occur (branch-free, vectorisable), the exact rule of activate() elsewhere.
-int64_t activate_row(const CompiledLayer& L, const int32_t* p, uint8_t* out) {
-    constexpr int64_t kChunk = 64;
-    const int64_t F = L.filters;
-    const int32_t levels = (1 << L.act_bits) - 1;
-    int64_t events = 0;
-    for (int64_t f0 = 0; f0 < F; f0 += kChunk) {
-        const int64_t n = std::min(kChunk, F - f0);
-        int32_t z[kChunk], level[kChunk];
-        int32_t beyond = 0;
-        for (int64_t i = 0; i < n; ++i) {
-            z[i] = static_cast<int32_t>(static_cast<uint32_t>(p[f0 + i]) - static_cast<uint32_t>(L.threshold[f0 + i]));
-            level[i] = z[i] > 0;
-            beyond |= z[i] > L.fast_limit;
-        }
-        for (int32_t k = 1; k < levels; ++k) {
-            const int32_t* bound = L.level_bounds.data() + (k - 1) * F + f0;
-            for (int64_t i = 0; i < n; ++i) level[i] += z[i] > bound[i];
-        }
-        for (int64_t i = 0; i < n; ++i) {
-            out[f0 + i] = static_cast<uint8_t>(level[i]);
-            events += level[i] != 0;
-        }
-        if (!beyond) continue;
-        for (int64_t i = 0; i < n; ++i)
-            if (z[i] > L.fast_limit) {
-                events -= out[f0 + i] != 0;
-                out[f0 + i] = activate(p[f0 + i], L.threshold[f0 + i], L.step16[f0 + i], L.act_bits);
-                events += out[f0 + i] != 0;
-            }
-    }
-    return events;
-}
-
 }  // namespace
 
 int64_t finish_layer(const CompiledLayer& L, int32_t* potentials, int32_t* pooled, uint8_t* activations,
@@ -88,17 +54,16 @@ int64_t finish_layer(const CompiledLayer& L, int32_t* potentials, int32_t* poole
         global_sum(L, potentials, pooled);
         source = pooled, ld = F, rows = 1;
     }
+    if (L.activation)
+        return kernels().activate(source, rows, ld, F, L.threshold.data(), L.step16.data(), L.magic.data(),
+                                  L.shift.data(), L.act_bits, activations);
     int64_t events = 0;
     for (int64_t r = 0; r < rows; ++r) {
         const int32_t* p = source + r * ld;
-        if (L.activation) {
-            events += activate_row(L, p, activations + r * F);
-        } else {
-            int32_t* out = out_potentials + r * F;
-            for (int64_t f = 0; f < F; ++f) {
-                out[f] = p[f];
-                events += p[f] != 0;
-            }
+        int32_t* out = out_potentials + r * F;
+        for (int64_t f = 0; f < F; ++f) {
+            out[f] = p[f];
+            events += p[f] != 0;
         }
     }
     return events;

@@ -20,6 +20,12 @@ struct Kernels {
     void (*gemm_u8)(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t segment_stride,
                     int64_t units, const int8_t* packed, int32_t filters_padded, int32_t group, int32_t* c,
                     int64_t ldc);
+    // Activations of `rows` rows of `filters` potentials (ld apart) into out (filters apart), SPEC C.6:
+    // step16 = floor(16 act_step) mod 2^28 and its reciprocal (magic, shift) from plan.cpp. Returns
+    // the number of non-zero outputs.
+    int64_t (*activate)(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
+                        const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,
+                        uint8_t* out);
     // out[c] = sum over the taps t < taps of w[t][c] * x[t][c] for c < channels: the depthwise
     // convolution of one output position; x[t] points at the input cell of tap t (nullptr = padding).
     void (*depthwise)(const uint8_t* const* x, const int16_t* const* w, int32_t taps, int32_t channels,

@@ -1,6 +1,7 @@
 // AVX2 kernels (this file is compiled with -mavx2): vpmaddwd on int16 pairs, 4 rows x 16 filters
 // of int32 accumulators per step. Same results as kernels_scalar.cpp, bit for bit.
 #include "akq/engine/kernels.hpp"
+#include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
 
 #if defined(__AVX2__)
@@ -112,6 +113,44 @@ void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int6
     if (rest == 1) rows_u8<1>(a, lda, segments, stride, units, packed, filters_padded, group, c, ldc);
 }
 
+// SPEC C.6 on 8 filters at a time: numerator (2^b z - 1) mod 2^28 in uint32 lanes, the quotient by
+// step16 as (numerator * magic) >> shift in 64-bit lanes (exact for numerators below 2^28).
+int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
+                      const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,
+                      uint8_t* out) {
+    const __m256i mask28 = _mm256_set1_epi32(0x0FFFFFFF), one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
+    const __m256i top = _mm256_set1_epi32((1 << bits) - 1);
+    const __m128i count = _mm_cvtsi32_si128(bits);
+    const int64_t vector_end = filters / 8 * 8;
+    int64_t events = 0;
+    for (int64_t r = 0; r < rows; ++r) {
+        const int32_t* row = p + r * ld;
+        uint8_t* dst = out + r * filters;
+        for (int64_t f = 0; f < vector_end; f += 8) {
+            const __m256i z = _mm256_sub_epi32(load(row + f), load(threshold + f));
+            const __m256i num = _mm256_and_si256(_mm256_sub_epi32(_mm256_sll_epi32(z, count), one), mask28);
+            const __m256i m = load(magic + f), s = load(shift + f);
+            const __m256i s_even = _mm256_and_si256(s, _mm256_set1_epi64x(0xFFFFFFFF));
+            const __m256i s_odd = _mm256_srli_epi64(s, 32);
+            const __m256i q_even = _mm256_srlv_epi64(_mm256_mul_epu32(num, m), s_even);
+            const __m256i q_odd = _mm256_srlv_epi64(_mm256_mul_epu32(_mm256_srli_epi64(num, 32), _mm256_srli_epi64(m, 32)), s_odd);
+            const __m256i q = _mm256_blend_epi32(q_even, _mm256_slli_epi64(q_odd, 32), 0xAA);
+            __m256i level = _mm256_min_epi32(_mm256_add_epi32(q, one), top);
+            level = _mm256_and_si256(level, _mm256_cmpgt_epi32(z, zero));
+            const __m128i packed16 = _mm_packus_epi32(_mm256_castsi256_si128(level), _mm256_extracti128_si256(level, 1));
+            const __m128i packed8 = _mm_packus_epi16(packed16, packed16);
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + f), packed8);
+            events += __builtin_popcount(static_cast<uint32_t>(
+                _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(level, zero)))));
+        }
+        for (int64_t f = vector_end; f < filters; ++f) {
+            dst[f] = activate(row[f], threshold[f], step16[f], bits);
+            events += dst[f] != 0;
+        }
+    }
+    return events;
+}
+
 void depthwise(const uint8_t* const* x, const int16_t* const* w, int32_t taps, int32_t channels, int32_t* out) {
     int32_t ch = 0;
     for (; ch + 8 <= channels; ch += 8) {
@@ -149,7 +188,7 @@ int64_t count_nonzero(const uint8_t* x, int64_t n) {
 }  // namespace
 
 const Kernels& avx2_kernels() {
-    static const Kernels k{gemm_s16, gemm_u8, depthwise, count_nonzero};
+    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise, count_nonzero};
     return k;
 }
 

@@ -1,5 +1,6 @@
 // Portable kernels: the definition of the arithmetic the SIMD kernels must reproduce bit for bit.
 #include "akq/engine/kernels.hpp"
+#include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
 
 namespace akq {
@@ -41,6 +42,18 @@ void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int6
     gemm<uint8_t, int8_t, 4>(a, lda, rows, segments, stride, units, packed, filters_padded, c, ldc);
 }
 
+int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
+                      const uint32_t* step16, const uint32_t*, const uint32_t*, int32_t bits, uint8_t* out) {
+    int64_t events = 0;
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t f = 0; f < filters; ++f) {
+            const uint8_t v = activate(p[r * ld + f], threshold[f], step16[f], bits);
+            out[r * filters + f] = v;
+            events += v != 0;
+        }
+    return events;
+}
+
 void depthwise(const uint8_t* const* x, const int16_t* const* w, int32_t taps, int32_t channels, int32_t* out) {
     for (int32_t ch = 0; ch < channels; ++ch) out[ch] = 0;
     for (int32_t t = 0; t < taps; ++t) {
@@ -58,7 +71,7 @@ int64_t count_nonzero(const uint8_t* x, int64_t n) {
 }  // namespace
 
 const Kernels& scalar_kernels() {
-    static const Kernels k{gemm_s16, gemm_u8, depthwise, count_nonzero};
+    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise, count_nonzero};
     return k;
 }
 

@@ -53,15 +53,17 @@ void compile_activation(const LayerSpec& spec, CompiledLayer& c) {
                             "28-bit activation cannot divide by (the reference crashes); use an act_step below "
                             "2^24 (e.g. a smaller input scale or activation step)");
     }
-    if (!spec.activation) return;
-    const int32_t levels = (1 << spec.act_bits) - 1, F = static_cast<int32_t>(spec.act_step.size());
-    c.fast_limit = 1 << (28 - spec.act_bits);
-    c.level_bounds.resize(static_cast<size_t>(levels - 1) * F);
-    for (int32_t k = 1; k < levels; ++k)
-        for (int32_t f = 0; f < F; ++f) {
-            const int64_t bound = (int64_t{k} * c.step16[f]) >> spec.act_bits;
-            c.level_bounds[static_cast<size_t>(k - 1) * F + f] = static_cast<int32_t>(std::min<int64_t>(bound, INT32_MAX));
-        }
+    // Reciprocals: with k = 28 + ceil(log2 d) and magic = floor(2^k / d) + 1, the error of
+    // n * magic / 2^k over n / d is below 2^28 / 2^k <= 1 / d, too small to reach the next integer.
+    c.magic.assign(c.step16.size(), 0);
+    c.shift.assign(c.step16.size(), 0);
+    for (size_t f = 0; f < c.step16.size(); ++f) {
+        const uint64_t d = std::max<uint32_t>(c.step16[f], 1);
+        uint32_t log2_ceil = 0;
+        while ((uint64_t{1} << log2_ceil) < d) ++log2_ceil;
+        c.shift[f] = 28 + log2_ceil;
+        c.magic[f] = static_cast<uint32_t>((uint64_t{1} << c.shift[f]) / d + 1);
+    }
 }
 
 void compile_pooling(const LayerSpec& spec, CompiledLayer& c) {

@@ -54,10 +54,8 @@ struct CompiledLayer {
     int32_t act_bits = 1;
     std::vector<int32_t> threshold;
     std::vector<uint32_t> step16;  // floor(16 * act_step) mod 2^28, never 0 when activation
-    // Fast path: for 0 < z <= fast_limit (no 28-bit wrap), the level is 1 + #{k < L : z > bounds[k-1][f]}
-    // with bounds[k-1][f] = floor(k * step16 / 2^b).
-    int32_t fast_limit = 0;
-    std::vector<int32_t> level_bounds;  // [(2^b - 2)][F]
+    // floor(n / step16) = (n * magic) >> shift for every n < 2^28 (magic < 2^30, shift <= 56).
+    std::vector<uint32_t> magic, shift;
 
     // InputData: values must be < 2^input_bits.
     int32_t input_bits = 8;
