@@ -6,6 +6,12 @@
 
 namespace akq {
 
+// A max pool over (out0, out1) potentials rows ld apart, F filters (SPEC C.4).
+struct PoolGeometry {
+    int32_t out0, out1, q0, q1, r0, r1, pad0, pad1, pool0, pool1;
+    int64_t ld, filters;
+};
+
 enum class SimdLevel { Scalar = 0, Avx2 = 1 };
 
 // The matrix products read A in place (implicit im2col): row m of A is `segments` runs of values,
@@ -32,6 +38,10 @@ struct Kernels {
                       int32_t* out);
     // Number of non-zero bytes.
     int64_t (*count_nonzero)(const uint8_t* x, int64_t n);
+    // Events of `cells` cells of C bytes, and *ops += sum over events of fanout[cell].
+    int64_t (*count_events)(const uint8_t* x, int64_t cells, int64_t channels, const int64_t* fanout, int64_t* ops);
+    // TF max pooling (padded cells never win) then clamp20, into pooled (pool0, pool1, F).
+    void (*max_pool)(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled);
 };
 
 const Kernels& kernels();              // for the current level

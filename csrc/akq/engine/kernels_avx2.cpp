@@ -7,6 +7,8 @@
 #if defined(__AVX2__)
 #include <immintrin.h>
 
+#include <algorithm>
+#include <climits>
 #include <cstring>
 
 namespace akq {
@@ -185,10 +187,75 @@ int64_t count_nonzero(const uint8_t* x, int64_t n) {
     return nonzero;
 }
 
+int64_t count_events(const uint8_t* x, int64_t cells, int64_t channels, const int64_t* fanout, int64_t* ops) {
+    int64_t events = 0, total = 0, cell = 0;
+    if (channels == 1) {  // e.g. gray images: 4 cells per step, fan-outs selected by the event masks
+        __m256i sum = _mm256_setzero_si256();
+        for (; cell + 4 <= cells; cell += 4) {
+            int32_t bytes;
+            std::memcpy(&bytes, x + cell, sizeof bytes);
+            const __m256i v = _mm256_cvtepu8_epi64(_mm_cvtsi32_si128(bytes));
+            const __m256i zero = _mm256_cmpeq_epi64(v, _mm256_setzero_si256());
+            sum = _mm256_add_epi64(sum, _mm256_andnot_si256(zero, load(fanout + cell)));
+            events += 4 - __builtin_popcount(static_cast<uint32_t>(_mm256_movemask_pd(_mm256_castsi256_pd(zero))));
+        }
+        int64_t lanes[4];
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes), sum);
+        total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    }
+    for (; cell < cells; ++cell) {
+        const int64_t n = channels >= 32 ? count_nonzero(x + cell * channels, channels) : [&] {
+            int64_t c = 0;
+            for (int64_t i = 0; i < channels; ++i) c += x[cell * channels + i] != 0;
+            return c;
+        }();
+        events += n;
+        total += n * fanout[cell];
+    }
+    *ops += total;
+    return events;
+}
+
+void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled) {
+    const __m256i lo = _mm256_set1_epi32(-524288), hi = _mm256_set1_epi32(524287);
+    const int64_t vector_end = g.filters / 8 * 8;
+    for (int32_t u = 0; u < g.pool0; ++u) {
+        const int32_t i0 = std::max(u * g.r0 - g.pad0, 0), i1 = std::min(u * g.r0 - g.pad0 + g.q0, g.out0);
+        for (int32_t v = 0; v < g.pool1; ++v) {
+            const int32_t j0 = std::max(v * g.r1 - g.pad1, 0), j1 = std::min(v * g.r1 - g.pad1 + g.q1, g.out1);
+            int32_t* out = pooled + (int64_t{u} * g.pool1 + v) * g.filters;
+            for (int64_t f = 0; f < g.filters; f += 8) {
+                const bool full = f < vector_end;
+                __m256i m = _mm256_set1_epi32(INT32_MIN);
+                for (int32_t i = i0; i < i1; ++i)
+                    for (int32_t j = j0; j < j1; ++j) {
+                        const int32_t* p = potentials + (int64_t{i} * g.out1 + j) * g.ld + f;
+                        if (full) {
+                            m = _mm256_max_epi32(m, load(p));
+                        } else {
+                            alignas(32) int32_t tail[8];
+                            _mm256_store_si256(reinterpret_cast<__m256i*>(tail), m);
+                            for (int64_t l = 0; l < g.filters - f; ++l) tail[l] = std::max(tail[l], p[l]);
+                            m = _mm256_load_si256(reinterpret_cast<const __m256i*>(tail));
+                        }
+                    }
+                m = _mm256_min_epi32(_mm256_max_epi32(m, lo), hi);
+                if (full) {
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + f), m);
+                } else {
+                    alignas(32) int32_t tail[8];
+                    _mm256_store_si256(reinterpret_cast<__m256i*>(tail), m);
+                    std::copy_n(tail, g.filters - f, out + f);
+                }
+            }
+        }
+    }
+}
+
 }  // namespace
 
 const Kernels& avx2_kernels() {
-    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise, count_nonzero};
+    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise, count_nonzero, count_events, max_pool};
     return k;
 }
 

@@ -1,4 +1,7 @@
 // Portable kernels: the definition of the arithmetic the SIMD kernels must reproduce bit for bit.
+#include <algorithm>
+#include <climits>
+
 #include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
@@ -68,10 +71,38 @@ int64_t count_nonzero(const uint8_t* x, int64_t n) {
     return count;
 }
 
+int64_t count_events(const uint8_t* x, int64_t cells, int64_t channels, const int64_t* fanout, int64_t* ops) {
+    int64_t events = 0, total = 0;
+    for (int64_t cell = 0; cell < cells; ++cell) {
+        int64_t n = 0;
+        for (int64_t c = 0; c < channels; ++c) n += x[cell * channels + c] != 0;
+        events += n;
+        total += n * fanout[cell];
+    }
+    *ops += total;
+    return events;
+}
+
+void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled) {
+    for (int32_t u = 0; u < g.pool0; ++u) {
+        const int32_t i0 = std::max(u * g.r0 - g.pad0, 0), i1 = std::min(u * g.r0 - g.pad0 + g.q0, g.out0);
+        for (int32_t v = 0; v < g.pool1; ++v) {
+            const int32_t j0 = std::max(v * g.r1 - g.pad1, 0), j1 = std::min(v * g.r1 - g.pad1 + g.q1, g.out1);
+            int32_t* out = pooled + (int64_t{u} * g.pool1 + v) * g.filters;
+            for (int64_t f = 0; f < g.filters; ++f) {
+                int32_t m = INT32_MIN;
+                for (int32_t i = i0; i < i1; ++i)
+                    for (int32_t j = j0; j < j1; ++j) m = std::max(m, potentials[(int64_t{i} * g.out1 + j) * g.ld + f]);
+                out[f] = clamp20(m);
+            }
+        }
+    }
+}
+
 }  // namespace
 
 const Kernels& scalar_kernels() {
-    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise, count_nonzero};
+    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise, count_nonzero, count_events, max_pool};
     return k;
 }
 

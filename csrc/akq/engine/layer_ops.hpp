@@ -27,7 +27,7 @@ struct Scratch {
 // pointwise synaptic operations of a separable layer (non-zero depthwise sums x F), else 0.
 int64_t compute_potentials(const CompiledLayer& layer, const uint8_t* input, int32_t* potentials, Scratch& scratch);
 
-// Pools (in place: potentials is clobbered) and activates into `activations` (uint8), or writes the
+// Pools (FC: clamps in place) and activates into `activations` (uint8), or writes the
 // pooled potentials to `out_potentials` for a last layer without activation. `pooled` is scratch
 // of output_size() int32. Returns the number of non-zero outputs.
 int64_t finish_layer(const CompiledLayer& layer, int32_t* potentials, int32_t* pooled, uint8_t* activations,
