@@ -11,9 +11,10 @@ from .layers import (
     PoolType,
     SeparableConvolutional,
 )
+from .device import AKD1000, check_hardware
 from .model import Model
 
 __all__ = [
-    "Convolutional", "FullyConnected", "InputConvolutional", "InputData", "Layer", "LayerType", "Model",
+    "AKD1000", "check_hardware", "Convolutional", "FullyConnected", "InputConvolutional", "InputData", "Layer", "LayerType", "Model",
     "Padding", "PoolType", "SeparableConvolutional",
 ]
