@@ -38,9 +38,9 @@ std::string show(float value) {
 }
 
 // The loops walk rows of at least this many values, so that short channel axes still vectorise.
-constexpr std::size_t kMinLoopWidth = 64;
+constexpr std::size_t kMinLoopWidth = 2048;
 
-// Row width for per-column data repeating every `period` values: a multiple of period >= 64.
+// Row width for per-column data repeating every `period` values: a multiple of period >= 2048.
 std::size_t loop_width(std::size_t period) { return period * ((kMinLoopWidth + period - 1) / period); }
 
 void check_kernel(KernelView w) {

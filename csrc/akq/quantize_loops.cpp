@@ -22,19 +22,44 @@ constexpr float kRoundMagic = 12582912.0f;
 AKQ_INLINE bool is_finite(float x) { return std::fabs(x) <= FLT_MAX; }  // false for NaN
 
 // clip(rne(q), -kmax, kmax) for an integer kmax < 2^22. Clipping first is equivalent and keeps the
-// rounding trick in range; NaN clips to -kmax (never converted). The sign of zero follows q, as
-// TensorFlow's round does (round(-0.3) = -0).
+// rounding trick in range; NaN clips to -kmax (never converted). A zero result is +0, as the
+// reference quantizer's straight-through round q + (round(q) - q) gives (tf.round alone gives -0).
 AKQ_INLINE float clip_round(float q, float kmax) {
     q = q > -kmax ? q : -kmax;
     q = q < kmax ? q : kmax;
-    return std::copysign((q + kRoundMagic) - kRoundMagic, q);
+    return (q + kRoundMagic) - kRoundMagic;
+}
+
+// |x| for a finite x, +infinity for NaN and infinities.
+AKQ_INLINE float abs_or_inf(float x) {
+    const float a = std::fabs(x);
+    return a <= FLT_MAX ? a : INFINITY;
+}
+
+AKQ_INLINE float max_of(float a, float b) { return a < b ? b : a; }
+
+// Column maxima over four rows at a time (rows `stride` apart): a quarter of the accumulator traffic.
+AKQ_INLINE void abs_max_rows4(const float* __restrict w, std::size_t stride, std::size_t n, float* __restrict acc) {
+    for (std::size_t j = 0; j < n; ++j) {
+        const float m01 = max_of(abs_or_inf(w[j]), abs_or_inf(w[stride + j]));
+        const float m23 = max_of(abs_or_inf(w[2 * stride + j]), abs_or_inf(w[3 * stride + j]));
+        acc[j] = max_of(acc[j], max_of(m01, m23));
+    }
 }
 
 AKQ_INLINE void abs_max_row(const float* __restrict w, std::size_t n, float* __restrict acc) {
+    for (std::size_t j = 0; j < n; ++j) acc[j] = max_of(acc[j], abs_or_inf(w[j]));
+}
+
+// Shifted sums over four rows at a time, added in a fixed order (the same in every build).
+AKQ_INLINE void shifted_sums_rows4(const float* __restrict w, std::size_t stride, const float* __restrict shift,
+                                   std::size_t n, double* __restrict s1, double* __restrict s2) {
     for (std::size_t j = 0; j < n; ++j) {
-        float a = std::fabs(w[j]);
-        a = a <= FLT_MAX ? a : INFINITY;
-        acc[j] = acc[j] < a ? a : acc[j];
+        const double k = shift[j];
+        const double d0 = static_cast<double>(w[j]) - k, d1 = static_cast<double>(w[stride + j]) - k;
+        const double d2 = static_cast<double>(w[2 * stride + j]) - k, d3 = static_cast<double>(w[3 * stride + j]) - k;
+        s1[j] += (d0 + d1) + (d2 + d3);
+        s2[j] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);
     }
 }
 
@@ -69,14 +94,18 @@ AKQ_INLINE int fake_row(const float* __restrict w, const float* __restrict sf, s
 
 AKQ_INLINE void column_abs_max_body(const float* w, std::size_t size, std::size_t width, float* acc) {
     const std::size_t rows = size / width;
-    for (std::size_t r = 0; r < rows; ++r) abs_max_row(w + r * width, width, acc);
+    std::size_t r = 0;
+    for (; r + 4 <= rows; r += 4) abs_max_rows4(w + r * width, width, width, acc);
+    for (; r < rows; ++r) abs_max_row(w + r * width, width, acc);
     abs_max_row(w + rows * width, size % width, acc);
 }
 
 AKQ_INLINE void column_shifted_sums_body(const float* w, std::size_t size, std::size_t width, double* s1,
                                          double* s2) {
     const std::size_t rows = size / width;
-    for (std::size_t r = 0; r < rows; ++r) shifted_sums_row(w + r * width, w, width, s1, s2);
+    std::size_t r = 0;
+    for (; r + 4 <= rows; r += 4) shifted_sums_rows4(w + r * width, width, w, width, s1, s2);
+    for (; r < rows; ++r) shifted_sums_row(w + r * width, w, width, s1, s2);
     shifted_sums_row(w + rows * width, w, size % width, s1, s2);
 }
 

@@ -129,7 +129,8 @@ akq.errors.QuantizationError for a bad dtype, sf length, sf value, bitwidth or n
           R"doc(Fake-quantized weights clip(rne(w * sf), -kmax, kmax) / sf as a new float32 array.
 
 Same arguments, arithmetic and errors as quantize_int8; the division is a float32 division, so the
-result equals the reference quantizer's quantize(w) bit for bit for the same sf.)doc");
+result equals the reference quantizer's quantize(w) bit for bit for the same sf (zeros are +0, as
+its straight-through round gives).)doc");
 }
 
 }  // namespace akq_bindings

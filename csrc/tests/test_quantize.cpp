@@ -66,9 +66,9 @@ void test_ties_round_half_to_even() {
     CHECK((ints(q, 1, {4.0f}, 4) == std::vector<int8_t>{0, 2, -2}));
     const std::vector<float> f = fakes(w, 1, {1.0f}, 4);
     CHECK(f[1] == 2.0f && f[2] == 2.0f && f[4] == -2.0f);
-    CHECK(std::signbit(f[3]) && f[3] == 0.0f);  // round(-0.5) = -0, as tf.round
-    CHECK(std::signbit(f[7]));
-    CHECK(!std::signbit(f[0]));
+    // Zeros are +0, as the reference's straight-through round: -0.5 + (round(-0.5) + 0.5) = +0.
+    CHECK(f[3] == 0.0f && !std::signbit(f[3]));
+    CHECK(!std::signbit(f[7]) && !std::signbit(f[0]));
 }
 
 void test_clipping() {

@@ -18,6 +18,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from . import gamma_constraint as _registers_gamma_constraint  # noqa: F401 (saved models may use it)
 from .errors import QuantizationError
 from .quantization_ops import MaxQuantizer, WeightQuantizer
 
@@ -70,6 +71,10 @@ class _QuantizedKernelMixin:
 
     def _set_quantizer(self, quantizer):
         self.quantizer = _weight_quantizer(quantizer, type(self).__name__, "quantizer", MaxQuantizer(bitwidth=4))
+
+    def quantized_kernels(self) -> dict:
+        """{kernel name: (float kernel variable, its quantizer)} for every quantized kernel of the layer."""
+        return {"kernel": (self.kernel, self.quantizer)}
 
     def get_config(self):
         return {**super().get_config(), "quantizer": _serialize(self.quantizer)}
@@ -143,6 +148,10 @@ class QuantizedSeparableConv2D(_QuantizedKernelMixin, keras.layers.SeparableConv
         if self.use_bias:
             outputs = ops.add(outputs, self.bias)
         return outputs
+
+    def quantized_kernels(self) -> dict:
+        return {"depthwise_kernel": (self.depthwise_kernel, self.quantizer_dw),
+                "pointwise_kernel": (self.pointwise_kernel, self.quantizer)}
 
     def get_config(self):
         return {**super().get_config(), "quantizer_dw": _serialize(self.quantizer_dw)}

@@ -11,9 +11,10 @@ from .layers import (
     PoolType,
     SeparableConvolutional,
 )
+from .file_format import load_model
 from .model import Model
 
 __all__ = [
     "Convolutional", "FullyConnected", "InputConvolutional", "InputData", "Layer", "LayerType", "Model",
-    "Padding", "PoolType", "SeparableConvolutional",
+    "Padding", "PoolType", "SeparableConvolutional", "load_model",
 ]

@@ -1,0 +1,47 @@
+// The per-sample steps of a layer: potentials (convolution.cpp), then pooling and activation
+// (activation.cpp). Internal to the engine.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "akq/engine/plan.hpp"
+
+namespace akq {
+
+// Output positions per patch tile: bounds the scratch memory of a convolution.
+constexpr int64_t kTile = 32;
+
+// Per-thread scratch, sized once for the largest layer of a model.
+struct Scratch {
+    std::vector<int16_t> patch;        // kTile rows of 2*depth_pairs int16
+    std::vector<int32_t> depthwise;    // kTile rows of C int32
+    std::vector<const uint8_t*> tap_input;
+    std::vector<const int16_t*> tap_weights;
+    void reserve_for(const CompiledLayer& layer);
+};
+
+// Potentials of one sample, rows = positions() (1 for FC), filters_padded apart. Returns the
+// pointwise synaptic operations of a separable layer (non-zero depthwise sums x F), else 0.
+int64_t compute_potentials(const CompiledLayer& layer, const uint8_t* input, int32_t* potentials, Scratch& scratch);
+
+// Pools (in place: potentials is clobbered) and activates into `activations` (uint8), or writes the
+// pooled potentials to `out_potentials` for a last layer without activation. `pooled` is scratch
+// of output_size() int32. Returns the number of non-zero outputs.
+int64_t finish_layer(const CompiledLayer& layer, int32_t* potentials, int32_t* pooled, uint8_t* activations,
+                     int32_t* out_potentials);
+
+// SPEC C.6: the activation of potential p for threshold th, truncated step step16 (mod 2^28, != 0).
+inline uint8_t activate(int32_t p, int32_t th, uint32_t step16, int32_t bits) {
+    const int32_t z = static_cast<int32_t>(static_cast<uint32_t>(p) - static_cast<uint32_t>(th));
+    if (z <= 0) return 0;
+    const uint32_t numerator = static_cast<uint32_t>(((int64_t{z} << bits) - 1) & 0x0FFFFFFF);
+    const uint32_t level = numerator / step16 + 1;
+    const uint32_t top = (1u << bits) - 1;
+    return static_cast<uint8_t>(level < top ? level : top);
+}
+
+inline int32_t clamp20(int64_t v) {
+    return static_cast<int32_t>(v < -524288 ? -524288 : (v > 524287 ? 524287 : v));
+}
+
+}  // namespace akq

@@ -1,0 +1,172 @@
+// Compiling a layer: TF 'same' padding, flipped kernels, packed int16 weights, truncated steps.
+#include "akq/engine/plan.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+
+#include "akq/error.hpp"
+
+namespace akq {
+
+namespace {
+
+constexpr double kTwo28 = 268435456.0;
+
+// Cells TensorFlow's 'same' padding adds before the data (SPEC C.3); 0 for 'valid'.
+int32_t pad_before(int32_t in, int32_t out, int32_t k, int32_t s, Padding padding) {
+    if (padding == Padding::Valid) return 0;
+    return std::max((out - 1) * s + k - in, 0) / 2;
+}
+
+int32_t max_abs(const std::vector<int8_t>& values) {
+    int32_t m = 0;
+    for (int8_t v : values) m = std::max(m, std::abs(static_cast<int32_t>(v)));
+    return m;
+}
+
+// How many convolution outputs (before pooling) read input cell (i, j) along one axis.
+std::vector<int64_t> coverage(int32_t in, int32_t out, int32_t k, int32_t s, int32_t pad) {
+    std::vector<int64_t> count(in, 0);
+    for (int32_t o = 0; o < out; ++o)
+        for (int32_t a = 0; a < k; ++a) {
+            const int32_t i = o * s + a - pad;
+            if (i >= 0 && i < in) ++count[i];
+        }
+    return count;
+}
+
+void compile_activation(const LayerSpec& spec, CompiledLayer& c) {
+    c.activation = spec.activation;
+    c.act_bits = spec.act_bits;
+    c.threshold = spec.threshold;
+    c.step16.assign(spec.act_step.size(), 0);
+    for (size_t f = 0; f < spec.act_step.size(); ++f) {
+        // 16 * act_step is exact in double and floor() truncates to the engine's 1/16 fixed point.
+        const double s16 = std::floor(16.0 * static_cast<double>(spec.act_step[f]));
+        c.step16[f] = static_cast<uint32_t>(std::fmod(s16, kTwo28));
+        if (spec.activation && c.step16[f] == 0)
+            throw Error(ErrorKind::Engine,
+                        "layer '" + spec.name + "': act_step[" + std::to_string(f) + "] = " +
+                            std::to_string(spec.act_step[f]) +
+                            " truncates to a step of 16*act_step that is a multiple of 2^28, which the engine's "
+                            "28-bit activation cannot divide by (the reference crashes); use an act_step below "
+                            "2^24 (e.g. a smaller input scale or activation step)");
+    }
+}
+
+void compile_pooling(const LayerSpec& spec, CompiledLayer& c) {
+    c.pool = spec.pool_type;
+    c.pool0 = spec.output_dims[0];
+    c.pool1 = spec.output_dims[1];
+    if (spec.pool_type != PoolType::Max) return;
+    const auto stride = effective_pool_stride(spec);
+    c.q0 = spec.pool_size[0], c.q1 = spec.pool_size[1], c.r0 = stride[0], c.r1 = stride[1];
+    c.pool_pad0 = pad_before(c.out0, c.pool0, c.q0, c.r0, spec.padding);
+    c.pool_pad1 = pad_before(c.out1, c.pool1, c.q1, c.r1, spec.padding);
+    if (c.q0 == 1 && c.q1 == 1) c.pool = PoolType::NoPooling;  // no-op, and no clamp either (SPEC C.4)
+}
+
+}  // namespace
+
+int64_t CompiledLayer::output_size() const {
+    if (type == LayerType::InputData) return input_size();
+    return int64_t{pool0} * pool1 * filters;
+}
+
+std::vector<int16_t> pack_weights(const std::vector<int32_t>& dense, int64_t depth, int32_t filters) {
+    const int64_t pairs = (depth + 1) / 2;
+    const int32_t padded = (filters + kFilterBlock - 1) / kFilterBlock * kFilterBlock;
+    std::vector<int16_t> packed(static_cast<size_t>(padded) * pairs * 2, 0);
+    for (int64_t k = 0; k < depth; ++k)
+        for (int32_t f = 0; f < filters; ++f) {
+            const int64_t block = f / kFilterBlock, lane = f % kFilterBlock;
+            packed[((block * pairs + k / 2) * kFilterBlock + lane) * 2 + k % 2] =
+                static_cast<int16_t>(dense[k * filters + f]);
+        }
+    return packed;
+}
+
+CompiledLayer compile_layer(const LayerSpec& spec) {
+    CompiledLayer c;
+    c.spec = &spec;
+    c.type = spec.type;
+    c.in0 = spec.input_dims[0], c.in1 = spec.input_dims[1], c.channels = spec.input_dims[2];
+    if (spec.type == LayerType::InputData) {
+        c.input_bits = spec.input_bits;
+        c.pool0 = c.in0, c.pool1 = c.in1, c.filters = c.channels;
+        return c;
+    }
+    c.filters = spec.filters;
+    c.filters_padded = (c.filters + kFilterBlock - 1) / kFilterBlock * kFilterBlock;
+    compile_activation(spec, c);
+    const int32_t C = c.channels, F = c.filters;
+    const auto& W = spec.weights.data;
+
+    if (spec.type == LayerType::FullyConnected) {
+        c.out0 = c.out1 = c.pool0 = c.pool1 = 1;
+        c.depth = int64_t{c.in0} * c.in1 * C;
+        // The reference flattens with D0 fastest (SPEC C.2); our input is row-major (D0, D1, C).
+        std::vector<int32_t> dense(static_cast<size_t>(c.depth) * F);
+        for (int32_t i = 0; i < c.in0; ++i)
+            for (int32_t j = 0; j < c.in1; ++j)
+                for (int32_t ch = 0; ch < C; ++ch) {
+                    const int64_t natural = (int64_t{i} * c.in1 + j) * C + ch;
+                    const int64_t reference = (int64_t{ch} * c.in1 + j) * c.in0 + i;
+                    for (int32_t f = 0; f < F; ++f) dense[natural * F + f] = W[reference * F + f];
+                }
+        c.depth_pairs = (c.depth + 1) / 2;
+        c.packed = pack_weights(dense, c.depth, F);
+        c.fanout.assign(static_cast<size_t>(c.in0) * c.in1, F);
+        return c;
+    }
+
+    c.k0 = spec.kernel_size[0], c.k1 = spec.kernel_size[1];
+    c.s0 = spec.kernel_stride[0], c.s1 = spec.kernel_stride[1];
+    const auto out = conv_output_size(spec);
+    c.out0 = out[0], c.out1 = out[1];
+    c.pad0 = pad_before(c.in0, c.out0, c.k0, c.s0, spec.padding);
+    c.pad1 = pad_before(c.in1, c.out1, c.k1, c.s1, spec.padding);
+    if (spec.type == LayerType::InputConvolutional)
+        c.pad_value = static_cast<uint8_t>(static_cast<uint32_t>(spec.padding_value) & 0xFFu);
+    compile_pooling(spec, c);
+
+    // Cross-correlation with W[a][b] for InputConvolutional, true convolution (W flipped) otherwise.
+    const bool flip = spec.type != LayerType::InputConvolutional;
+    auto tap = [&](int32_t a, int32_t b) {
+        return flip ? (int64_t{c.k0 - 1 - a} * c.k1 + (c.k1 - 1 - b)) : (int64_t{a} * c.k1 + b);
+    };
+    if (spec.type == LayerType::SeparableConvolutional) {
+        c.depthwise.resize(static_cast<size_t>(c.k0) * c.k1 * C);
+        for (int32_t a = 0; a < c.k0; ++a)
+            for (int32_t b = 0; b < c.k1; ++b)
+                for (int32_t ch = 0; ch < C; ++ch)
+                    c.depthwise[(int64_t{a} * c.k1 + b) * C + ch] = W[tap(a, b) * C + ch];
+        c.depth = C;
+        c.pointwise.assign(spec.weights_pw.data.begin(), spec.weights_pw.data.end());
+        // Inputs after an activation are at most 4 bits (SPEC C.1).
+        const int64_t bound = int64_t{c.k0} * c.k1 * 15 * max_abs(W);
+        c.depthwise_fits_int16 = bound <= 32767;
+        c.packed = pack_weights(c.pointwise, c.depth, F);
+    } else {
+        c.depth = int64_t{c.k0} * c.k1 * C;
+        std::vector<int32_t> dense(static_cast<size_t>(c.depth) * F);
+        for (int32_t a = 0; a < c.k0; ++a)
+            for (int32_t b = 0; b < c.k1; ++b)
+                for (int32_t ch = 0; ch < C; ++ch)
+                    for (int32_t f = 0; f < F; ++f)
+                        dense[((int64_t{a} * c.k1 + b) * C + ch) * F + f] = W[(tap(a, b) * C + ch) * F + f];
+        c.packed = pack_weights(dense, c.depth, F);
+    }
+    c.depth_pairs = (c.depth + 1) / 2;
+
+    const auto cover0 = coverage(c.in0, c.out0, c.k0, c.s0, c.pad0);
+    const auto cover1 = coverage(c.in1, c.out1, c.k1, c.s1, c.pad1);
+    const int64_t per_cover = spec.type == LayerType::SeparableConvolutional ? 1 : F;
+    c.fanout.resize(static_cast<size_t>(c.in0) * c.in1);
+    for (int32_t i = 0; i < c.in0; ++i)
+        for (int32_t j = 0; j < c.in1; ++j) c.fanout[int64_t{i} * c.in1 + j] = cover0[i] * cover1[j] * per_cover;
+    return c;
+}
+
+}  // namespace akq

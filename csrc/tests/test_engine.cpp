@@ -1,0 +1,153 @@
+// C++ checks of the engine without Python: a hand-computed model, the activation rule (SPEC C.6),
+// the zero-step error, and identical results across SIMD levels and thread counts.
+#include <cstdio>
+#include <cstdlib>
+#include <random>
+
+#include "akq/engine/engine.hpp"
+#include "akq/engine/kernels.hpp"
+#include "akq/engine/layer_ops.hpp"
+#include "akq/error.hpp"
+
+namespace {
+
+int failures = 0;
+
+void check(bool ok, const char* what) {
+    if (!ok) {
+        std::fprintf(stderr, "FAILED: %s\n", what);
+        ++failures;
+    }
+}
+
+akq::LayerSpec input_data(std::array<int32_t, 3> dims) {
+    akq::LayerSpec l;
+    l.name = "input";
+    l.type = akq::LayerType::InputData;
+    l.input_dims = l.output_dims = dims;
+    l.input_bits = 4;
+    return l;
+}
+
+akq::LayerSpec conv(const std::string& name, std::array<int32_t, 3> in, int32_t filters, std::mt19937& rng) {
+    akq::LayerSpec l;
+    l.name = name;
+    l.type = akq::LayerType::Convolutional;
+    l.input_dims = in;
+    l.kernel_size = {3, 3};
+    l.filters = filters;
+    l.weights_bits = 4;
+    l.act_bits = 4;
+    l.output_dims = akq::output_dims(l);
+    l.weights.shape = akq::expected_weights_shape(l);
+    l.weights.data.resize(9 * in[2] * filters);
+    for (auto& w : l.weights.data) w = static_cast<int8_t>(static_cast<int>(rng() % 15) - 7);
+    l.threshold.assign(filters, 10);
+    l.act_step.assign(filters, 2.5f);
+    return l;
+}
+
+void test_hand_computed_fully_connected() {
+    // 3 inputs (1, 1, 3) -> 2 units without activation: p = clamp20(x . w).
+    akq::ModelSpec m;
+    m.layers.push_back(input_data({1, 1, 3}));
+    akq::LayerSpec fc;
+    fc.name = "fc";
+    fc.type = akq::LayerType::FullyConnected;
+    fc.input_dims = {1, 1, 3};
+    fc.filters = 2;
+    fc.weights_bits = 8;
+    fc.activation = false;
+    fc.output_dims = akq::output_dims(fc);
+    fc.weights.shape = {1, 1, 3, 2};
+    fc.weights.data = {1, -2, 3, 4, -5, 6};  // [k][f]
+    fc.threshold = {0, 0};
+    fc.act_step = {1.f, 1.f};
+    m.layers.push_back(fc);
+    akq::Engine engine(m);
+    const uint8_t x[3] = {1, 2, 3};
+    akq::Output out;
+    engine.forward(x, 1, out, 1);
+    check(!out.has_activation && out.potentials.size() == 2, "FC output type and size");
+    check(out.potentials[0] == 1 * 1 + 2 * 3 + 3 * -5 && out.potentials[1] == -2 + 8 + 18, "FC potentials");
+}
+
+void test_activation_rule() {
+    // step 1.0944437 truncates to 17/16; 4 bits: level = ceil(16 z / 17) clipped to 15.
+    check(akq::activate(100, 0, 17, 4) == 15, "clipped at 15");
+    check(akq::activate(1, 0, 17, 4) == 1 && akq::activate(2, 0, 17, 4) == 2, "first levels");
+    check(akq::activate(0, 0, 17, 4) == 0 && akq::activate(-5, 0, 17, 4) == 0, "z <= 0 gives 0");
+    // z wraps in int32: p = INT32_MIN, th = 1 -> z = INT32_MAX > 0.
+    check(akq::activate(INT32_MIN, 1, 1 << 20, 1) == 1, "int32 wrap of p - th");
+    // 28-bit numerator: 2^b z - 1 = 2^28 + 15 -> 15 mod 2^28, / 16 -> level 1.
+    check(akq::activate((1 << 24) + 1, 0, 16, 4) == 1, "28-bit wrap of the numerator");
+}
+
+void test_zero_step_is_an_engine_error() {
+    std::mt19937 rng(1);
+    akq::ModelSpec m;
+    m.layers.push_back(input_data({5, 5, 2}));
+    m.layers.push_back(conv("conv", {5, 5, 2}, 3, rng));
+    m.layers.back().act_step[1] = 16777216.f;  // 2^24: 16 * step = 2^28
+    bool raised = false;
+    try {
+        akq::Engine engine(m);
+    } catch (const akq::Error& e) {
+        raised = e.kind() == akq::ErrorKind::Engine && std::string(e.what()).find("'conv'") != std::string::npos;
+    }
+    check(raised, "act_step 2^24 raises Error(Engine) naming the layer");
+}
+
+void test_levels_and_threads_agree() {
+    std::mt19937 rng(2);
+    akq::ModelSpec m;
+    m.layers.push_back(input_data({11, 9, 5}));
+    m.layers.push_back(conv("c1", {11, 9, 5}, 13, rng));
+    m.layers.push_back(conv("c2", m.layers.back().output_dims, 21, rng));
+    akq::Engine engine(m);
+    const int64_t batch = 7;
+    std::vector<uint8_t> x(batch * engine.input_size());
+    for (auto& v : x) v = static_cast<uint8_t>(rng() % 16);
+    akq::Output reference, other;
+    akq::set_simd_level("scalar");
+    engine.forward(x.data(), batch, reference, 1);
+    for (const char* level : {"scalar", "auto"}) {
+        akq::set_simd_level(level);
+        for (int threads : {1, 2, 3}) {
+            engine.forward(x.data(), batch, other, threads);
+            check(other.activations == reference.activations, "same activations for every level and thread count");
+        }
+    }
+    bool any_nonzero = false;
+    for (uint8_t v : reference.activations) any_nonzero |= v != 0;
+    check(any_nonzero, "the test model produces events");
+    check(engine.statistics().size() == 3 && engine.statistics()[1].samples == batch, "statistics kept");
+}
+
+void test_input_range_error() {
+    akq::ModelSpec m;
+    m.layers.push_back(input_data({1, 1, 4}));
+    akq::Engine engine(m);
+    const uint8_t x[4] = {0, 15, 16, 1};
+    akq::Output out;
+    bool raised = false;
+    try {
+        engine.forward(x, 1, out, 1);
+    } catch (const akq::Error& e) {
+        raised = e.kind() == akq::ErrorKind::Input;
+    }
+    check(raised, "value 16 refused for input_bits 4");
+}
+
+}  // namespace
+
+int main() {
+    test_hand_computed_fully_connected();
+    test_activation_rule();
+    test_zero_step_is_an_engine_error();
+    test_levels_and_threads_agree();
+    test_input_range_error();
+    if (failures) return EXIT_FAILURE;
+    std::puts("test_engine: all checks passed");
+    return EXIT_SUCCESS;
+}

@@ -1,0 +1,125 @@
+"""Running an akq.Model on the C++ engine: forward, predict, evaluate and statistics.
+
+The compiled plan (weights re-laid out for the kernels) is cached in `model._compiled`; any change to
+the model clears it (`Model._invalidate`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .. import _core
+from ..errors import EngineError, InputError
+from .layers import LayerType
+
+
+def _engine(model):
+    if not model._layers:
+        raise EngineError("the model has no layers; add an InputData or InputConvolutional layer first")
+    if model._compiled is None:
+        model._compiled = _core.Engine(model._spec())
+    return model._compiled
+
+
+def _threads(threads) -> int:
+    if threads is None:
+        return 0
+    if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 1:
+        raise InputError(f"threads must be a positive int (or None for all cores), got {threads!r}")
+    return int(threads)
+
+
+def _inputs(model, inputs) -> np.ndarray:
+    """`inputs` as a C-contiguous (N, D0, D1, C) uint8 array, or a typed error naming the problem."""
+    if not isinstance(inputs, np.ndarray):
+        raise InputError(f"inputs must be a numpy array of dtype uint8, got {type(inputs).__name__}")
+    if inputs.dtype != np.uint8:
+        raise InputError(f"input dtype should be uint8, got {inputs.dtype}; quantize the inputs to uint8 first "
+                         "(e.g. np.clip(x, 0, 255).astype(np.uint8))")
+    dims = tuple(model.input_shape)
+    if inputs.ndim == 2 and dims[0] == 1 and dims[1] == 1 and inputs.shape[1] == dims[2]:
+        inputs = inputs.reshape(inputs.shape[0], 1, 1, dims[2])  # (batch, N) for a (1, 1, N) input
+    if inputs.ndim != 4 or tuple(inputs.shape[1:]) != dims:
+        accepted = f"(N, {dims[0]}, {dims[1]}, {dims[2]})"
+        if dims[0] == 1 and dims[1] == 1:
+            accepted += f" or (N, {dims[2]})"
+        raise InputError(f"inputs have shape {inputs.shape}, the model expects {accepted}")
+    return np.ascontiguousarray(inputs)
+
+
+def forward(model, inputs, threads=None) -> np.ndarray:
+    """uint8 activations (or int32 potentials without activation) of the last layer, (N, O0, O1, F)."""
+    engine = _engine(model)
+    return engine.forward(_inputs(model, inputs), _threads(threads))
+
+
+def predict(model, inputs, threads=None) -> np.ndarray:
+    """float32 (potential - threshold) / act_step of a last layer without activation, (N, O0, O1, F)."""
+    engine = _engine(model)
+    if engine.last_has_activation:
+        raise EngineError(f"predict: the last layer '{model._layers[-1].name}' has an activation; only models whose "
+                          "last layer has no activation can be evaluated (use forward() for activations)")
+    return engine.predict(_inputs(model, inputs), _threads(threads))
+
+
+def evaluate(model, inputs, labels, threads=None) -> float:
+    """Top-1 accuracy: argmax over the last layer's outputs (predict, or forward with activation)."""
+    engine = _engine(model)
+    outputs = forward(model, inputs, threads) if engine.last_has_activation else predict(model, inputs, threads)
+    labels = np.asarray(labels).reshape(-1)
+    if labels.shape[0] != outputs.shape[0]:
+        raise InputError(f"labels has {labels.shape[0]} values for {outputs.shape[0]} inputs; give one label per input")
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise InputError(f"labels must be integer class indices, got dtype {labels.dtype}")
+    predicted = outputs.reshape(outputs.shape[0], -1).argmax(axis=1)
+    return float(np.mean(predicted == labels)) if labels.size else 0.0
+
+
+class LayerStatistics:
+    """Counts of one layer over the last forward's batch."""
+
+    def __init__(self, core_stats):
+        self.name: str = core_stats.name
+        self.samples: int = core_stats.samples
+        self.input_size: int = core_stats.input_size
+        self.input_events: int = core_stats.input_events
+        self.output_events: int = core_stats.output_events
+        self.synaptic_ops: int = core_stats.synaptic_ops
+        total = self.samples * self.input_size
+        self.sparsity: float = 1.0 - self.input_events / total if total else 0.0
+
+    def __repr__(self):
+        return (f"LayerStatistics({self.name!r}, samples={self.samples}, input_events={self.input_events}, "
+                f"sparsity={self.sparsity:.3f}, synaptic_ops={self.synaptic_ops})")
+
+
+class Statistics:
+    """Per-layer events, sparsity and synaptic operations of the last forward (`layers`, in order)."""
+
+    def __init__(self, layers: list[LayerStatistics]):
+        self.layers = layers
+
+    def __str__(self):
+        header = (f"{'Layer':<28}{'samples':>9}{'input size':>12}{'in events':>14}{'sparsity':>10}"
+                  f"{'out events':>14}{'synaptic ops':>16}")
+        rows = [header, "-" * len(header)]
+        for s in self.layers:
+            rows.append(f"{s.name:<28}{s.samples:>9}{s.input_size:>12}{s.input_events:>14}{s.sparsity:>10.3f}"
+                        f"{s.output_events:>14}{s.synaptic_ops:>16}")
+        return "\n".join(rows)
+
+    def __repr__(self):
+        return f"<akq Statistics of {len(self.layers)} layers>\n{self}"
+
+
+def statistics(model) -> Statistics:
+    """Statistics of the last forward/predict/evaluate; EngineError if none has run since the last change."""
+    engine = model._compiled
+    layers = engine.statistics() if engine is not None else []
+    if not layers:
+        raise EngineError("no statistics yet: run model.forward(), predict() or evaluate() first "
+                          "(changing the model clears them)")
+    return Statistics([LayerStatistics(s) for s in layers])
+
+
+__all__ = ["forward", "predict", "evaluate", "statistics", "Statistics", "LayerStatistics", "LayerType"]

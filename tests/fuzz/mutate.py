@@ -1,0 +1,84 @@
+"""Deterministic mutation fuzzing of the .akq reader through the Python entry point (no clang needed).
+
+Each mutant of a seed file (bit flips, interesting integers and floats, truncation, insertion,
+deletion, splicing) must either raise ModelFileError or load as a model whose bytes are exactly the
+mutant. Most mutants get their CRC-32 recomputed so they reach the parser, not just the checksum.
+
+    PYTHONPATH=python python tests/fuzz/mutate.py [iterations=100000] [seed=0]
+"""
+
+from __future__ import annotations
+
+import random
+import struct
+import sys
+import zlib
+from pathlib import Path
+
+import akq
+from akq.errors import ModelFileError
+
+CORPUS = Path(__file__).parent / "corpus" / "model_file"
+INTERESTING_INTS = [0, 1, -1, 2, 3, 4, 8, 16, 255, 256, 65535, 65536, 65537, 2**28, 2**30, 2**31 - 1, -2**31,
+                    2**32 - 1]
+INTERESTING_FLOATS = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 0.0624, 0.0625, 2.0**24, 3.4e38, 1e-45]
+
+
+def seeds() -> list[bytes]:
+    return [p.read_bytes() for p in sorted(CORPUS.glob("*.akq"))]
+
+
+def mutate(data: bytes, rng: random.Random, corpus: list[bytes]) -> bytes:
+    out = bytearray(data)
+    for _ in range(rng.choice((1, 1, 1, 2, 3))):
+        kind = rng.randrange(8)
+        pos = rng.randrange(len(out)) if out else 0
+        if kind == 0 and out:
+            out[pos] ^= 1 << rng.randrange(8)
+        elif kind == 1 and out:
+            out[pos] = rng.randrange(256)
+        elif kind == 2:
+            value = rng.choice(INTERESTING_INTS) if rng.random() < 0.8 else rng.getrandbits(32)
+            out[pos:pos + 4] = struct.pack("<I", value % 2**32)
+        elif kind == 3:
+            out[pos:pos + 4] = struct.pack("<f", rng.choice(INTERESTING_FLOATS))
+        elif kind == 4:
+            del out[rng.randrange(len(out) + 1):]
+        elif kind == 5:
+            out[pos:pos] = bytes(rng.randrange(256) for _ in range(rng.randrange(1, 9)))
+        elif kind == 6 and out:
+            del out[pos:pos + rng.randrange(1, 17)]
+        else:
+            other = rng.choice(corpus)
+            cut = rng.randrange(len(other))
+            out[pos:] = other[cut:cut + rng.randrange(1, 64)] + out[pos:]
+    if len(out) >= 36 and rng.random() < 0.8:
+        out[-4:] = struct.pack("<I", zlib.crc32(bytes(out[:-4])))
+    return bytes(out)
+
+
+def run(iterations: int, seed: int = 0) -> dict[str, int]:
+    """Fuzz `iterations` mutants; returns counts of 'rejected' and 'accepted'. Raises on a finding."""
+    rng = random.Random(seed)
+    corpus = seeds()
+    if not corpus:
+        raise RuntimeError(f"no seed files in {CORPUS}")
+    counts = {"rejected": 0, "accepted": 0}
+    for _ in range(iterations):
+        mutant = mutate(rng.choice(corpus), rng, corpus)
+        try:
+            model = akq.Model.from_bytes(mutant)
+        except ModelFileError:
+            counts["rejected"] += 1
+            continue
+        if model.to_bytes() != mutant:
+            raise AssertionError(f"accepted mutant does not round-trip exactly: {mutant.hex()}")
+        counts["accepted"] += 1
+        if len(corpus) < 200:  # keep accepted variants as seeds: they differ in ways the parser liked
+            corpus.append(mutant)
+    return counts
+
+
+if __name__ == "__main__":
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+    print(run(n, int(sys.argv[2]) if len(sys.argv) > 2 else 0))

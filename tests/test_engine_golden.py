@@ -1,0 +1,41 @@
+"""The engine against the reference's outputs on every golden case, on every SIMD level (SPEC C, F.1)."""
+
+import numpy as np
+import pytest
+
+from akq import _core
+from golden_cases import akida_model, all_cases
+
+LEVELS = ["scalar"] + (["avx2"] if _core.best_simd_level() == "avx2" else [])
+
+
+@pytest.fixture(params=LEVELS)
+def simd_level(request):
+    _core.set_simd_level(request.param)
+    yield request.param
+    _core.set_simd_level("auto")
+
+
+def assert_identical(got, expected):
+    assert got.dtype == expected.dtype and got.shape == expected.shape
+    np.testing.assert_array_equal(got.view(np.int32) if got.dtype == np.float32 else got,
+                                  expected.view(np.int32) if expected.dtype == np.float32 else expected)
+
+
+@pytest.mark.parametrize("case", all_cases(), ids=str)
+def test_forward_and_predict_are_bit_identical(case, simd_level):
+    model = akida_model(case)
+    inputs = case.data["inputs"]
+    for threads in (1, 2):
+        assert_identical(model.forward(inputs, threads=threads), case.data["akida_forward"])
+    if "akida_predict" in case.data:
+        assert_identical(model.predict(inputs), case.data["akida_predict"])  # float32 bits, not a tolerance
+
+
+@pytest.mark.parametrize("case", all_cases(), ids=str)
+def test_every_truncated_model_gives_the_layer_outputs(case, simd_level):
+    inputs = case.data["inputs"]
+    for i, desc in enumerate(case.akida_layers):
+        if desc["type"] == "InputData":
+            continue  # the reference stores no output for a bare input layer
+        assert_identical(akida_model(case, upto=i).forward(inputs), case.data[f"ak_out/{i}"])
