@@ -237,8 +237,7 @@ def test_linear_functional_model_converts():
 
 
 def test_channels_first():
-    # akq's quantized layers refuse channels_first when built; a plain Keras layer can still carry it.
-    raises(seq((4, 8, 8), keras.layers.Conv2D(4, 3, data_format="channels_first", name="cf"), relu()),
+    raises(data(conv(), L.MaxPool2D(data_format="channels_first", padding="same", name="cf"), relu()),
            errors.ModelStructureError, "'cf'", "channels_last")
 
 
