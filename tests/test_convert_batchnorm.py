@@ -131,3 +131,16 @@ def test_report_says_batchnorm_went_into_thresholds():
 
     _, report = convert_with_report(seed_tutorial_model(), input_scaling=(255, 0))
     assert any("batch_normalization" in w and "thresholds" in w for w in report.warnings)
+
+
+def test_seed_predict_tracks_keras_logits():
+    """predict of the converted seed model against the Keras logits (before Softmax), as closely as the
+    reference tracks per-axis models (SPEC F.4 item 9: median relative max error 8.4e-3)."""
+    model = seed_tutorial_model()
+    x = RNG.integers(0, 256, (64, 28, 28, 1)).astype(np.uint8)
+    logits = keras.Model(model.inputs, model.get_layer("dense").output).predict(x.astype(np.float32) / 255,
+                                                                                verbose=0)
+    predicted = akq.convert(model, input_scaling=(255, 0)).predict(x).reshape(logits.shape)
+    relative = np.abs(predicted - logits).max(axis=1) / np.abs(logits).max(axis=1)
+    assert np.median(relative) < 8.4e-3
+    assert np.mean(predicted.argmax(axis=1) == logits.argmax(axis=1)) >= 0.95
