@@ -3,10 +3,9 @@
 import subprocess
 import sys
 
+import akq
 import numpy as np
 import pytest
-
-import akq
 
 keras = pytest.importorskip("keras")
 ql = akq.quantization_layers

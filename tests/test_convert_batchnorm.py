@@ -5,10 +5,9 @@ per-tensor weights as trained. Checked here against an independent float computa
 block, for positive and negative gammas.
 """
 
+import akq
 import numpy as np
 import pytest
-
-import akq
 
 keras = pytest.importorskip("keras")
 ql = akq.quantization_layers
@@ -44,7 +43,7 @@ def _keras_block_math(model, conv_name, bn_name):
     import tensorflow as tf
 
     conv, bn = model.get_layer(conv_name), model.get_layer(bn_name)
-    kernel, bias = (w.astype(np.float64) for w in conv.get_weights())
+    bias = conv.get_weights()[1].astype(np.float64)
     gamma, beta, mean, var = (w.astype(np.float64) for w in bn.get_weights())
     sf = float(conv.quantizer.scale_factor(tf.constant(conv.get_weights()[0])))
     kmax = 2 ** (conv.quantizer.bitwidth - 1) - 1

@@ -1,10 +1,9 @@
 """Every refusal of the reference converter (SPEC B.7) raises a typed akq error naming the layer, the
 rule and the fix; check_model_compatibility lists every broken rule."""
 
+import akq
 import numpy as np
 import pytest
-
-import akq
 from akq import errors
 
 keras = pytest.importorskip("keras")
@@ -169,8 +168,8 @@ def test_image_model_must_start_with_quantized_conv(make):
 
 
 @pytest.mark.parametrize("kw, rule", [
-    (dict(kernel=2), "odd"),
-    (dict(kernel=1, strides=2), "kernel_stride"),
+    ({"kernel": 2}, "odd"),
+    ({"kernel": 1, "strides": 2}, "kernel_stride"),
 ], ids=["even-kernel", "stride-beyond-kernel"])
 def test_kernel_rules(kw, rule):
     raises(data(conv(name="k", **kw), relu()), errors.LayerError, "'k'", rule, "Change the Keras layer")

@@ -3,7 +3,6 @@ bit-identical variables (weights, weights_pw, threshold, act_step: values, dtype
 
 import numpy as np
 import pytest
-
 from golden_cases import all_cases, keras_model
 
 CASES = all_cases()

@@ -3,10 +3,9 @@ input shift, thresholds and steps beyond the hardware registers."""
 
 import json
 
+import akq
 import numpy as np
 import pytest
-
-import akq
 from akq.converter import convert_with_report
 from golden_cases import GOLDEN_DIR, all_cases, keras_model
 

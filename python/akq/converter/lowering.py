@@ -39,7 +39,7 @@ def lower(model_name: str, input_shape: tuple, image_input: bool, blocks: list[B
             layers.append(_lower_block(block, previous, layer_scaling, first=index == 0, image=image_input))
         except AkqError as error:
             problems.add(error)
-        if block.activation is not None and block.activation.step > 0:
+        if block.activation is not None and block.activation.quantized and block.activation.step > 0:
             layer_scaling = InputScaling(1.0 / float(block.activation.step), 0.0)
     return layers
 
