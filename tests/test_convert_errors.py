@@ -266,3 +266,18 @@ def test_check_model_compatibility_lists_every_broken_rule(capsys):
 def test_check_model_compatibility_true_for_a_good_model(capsys):
     assert akq.check_model_compatibility(data(conv(), relu(), L.Flatten(), dense())) is True
     assert capsys.readouterr().out == ""
+
+
+def test_threshold_beyond_int32():
+    model = image(conv(name="huge", bits=8), relu(name="r"))
+    w, b = model.get_layer("huge").get_weights()
+    model.get_layer("huge").set_weights([w, np.full_like(b, -1e9)])
+    raises(model, errors.QuantizationError, "'huge + r'", "int32", "bias")
+
+
+def test_non_finite_weights():
+    model = data(conv(name="nan_conv"), relu())
+    w, b = model.get_layer("nan_conv").get_weights()
+    w[0, 0, 0, 0] = np.nan
+    model.get_layer("nan_conv").set_weights([w, b])
+    raises(model, errors.QuantizationError, "'nan_conv'", "NaN")

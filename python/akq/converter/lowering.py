@@ -165,7 +165,7 @@ def _fire(spec, block: Block, sf: np.ndarray, input_scale: float, input_shift: f
             bias=neural.bias, weight_sums=weight_sums, activation=act is not None,
             act_bits=act.bits if act else 1, act_step=act.step if act else np.float32(1),
             pooled_positions=positions, channel_scale=neural.channel_scale)
-    except LayerError as error:
+    except QuantizationError as error:
         raise QuantizationError(
             f"layer {block.label}: {error}. The scale factor or the bias is extreme: check the weights and "
             "batch-norm statistics for tiny or huge values") from None
