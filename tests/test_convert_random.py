@@ -1,10 +1,9 @@
 """Random layer sequences: conversion either gives a model or raises a typed akq error (never another
 exception), and check_model_compatibility says True exactly when convert succeeds."""
 
+import akq
 import numpy as np
 import pytest
-
-import akq
 
 keras = pytest.importorskip("keras")
 ql = akq.quantization_layers
@@ -52,7 +51,7 @@ def _structured_names(rng, flat: bool):
             kinds.append("dropout")
         if not spatial or block == 1:
             flat = True
-            if not kinds[-1] == "gap":
+            if kinds[-1] != "gap":
                 kinds.append("flatten")
     if rng.random() < 0.3:
         kinds.append("softmax")
