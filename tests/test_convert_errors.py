@@ -206,7 +206,7 @@ def test_rescaling_and_input_scaling():
            "input_scaling=None", input_scaling=(255, 0))
 
 
-@pytest.mark.parametrize("scaling", [(0, 0), (-1, 0), (float("nan"), 0), (1,), "x"])
+@pytest.mark.parametrize("scaling", [(0, 0), (-1, 0), (float("nan"), 0), (1,), "x", (1, 1e12)])
 def test_bad_input_scaling(scaling):
     raises(image(conv(), relu()), errors.InputScalingError, "input_scaling", input_scaling=scaling)
 

@@ -69,4 +69,9 @@ def _from_argument(input_scaling, problems: Problems) -> InputScaling:
             f"the scale factor 'input_scaling[0]' must be finite and strictly positive, and the shift finite; "
             f"got input_scaling={input_scaling!r} (inputs are a * x + s, unsigned integers)"))
         return InputScaling()
+    if abs(shift) >= 2.0**31:
+        problems.add(InputScalingError(
+            f"the shift 'input_scaling[1]' = {shift:g} is beyond the int32 range of the padding value; integer "
+            "inputs are bytes, so the shift should be within [-255, 255]"))
+        return InputScaling()
     return InputScaling(scale, shift)
