@@ -50,22 +50,38 @@ def test_rescaling_gives_the_input_scaling():
             np.testing.assert_array_equal(la.get_variable(name), lb.get_variable(name))
 
 
-def test_input_shift_is_applied_to_an_input_data_model():
+@pytest.mark.parametrize("kind", ["conv", "separable", "dense"])
+def test_input_shift_is_applied_to_an_input_data_model(kind):
     """akq folds the shift s of an InputData model into the first thresholds (the reference ignores it):
-    with 'valid' padding the integer model then equals the Keras model exactly as for s = 0."""
+    the potential of x_int = 2 x + 3 exceeds that of 2 x by 3 * (the layer's response to all-ones)."""
+    rng = np.random.default_rng(1)
+    quantizer = qops.MaxPerAxisQuantizer(bitwidth=4)
+    first = {"conv": lambda: ql.QuantizedConv2D(3, 3, quantizer=quantizer, name="n"),
+             "separable": lambda: ql.QuantizedSeparableConv2D(3, 3, quantizer=quantizer, name="n"),
+             "dense": lambda: ql.QuantizedDense(3, quantizer=quantizer, name="n")}[kind]
+
     def model():
-        m = keras.Sequential([keras.Input((6, 6, 4)),
-                              ql.QuantizedConv2D(3, 3, quantizer=qops.MaxPerAxisQuantizer(bitwidth=4), name="c"),
-                              ql.QuantizedReLU(bitwidth=4, max_value=6.0)])
-        m.get_layer("c").set_weights([np.random.default_rng(1).normal(0, 1, (3, 3, 4, 3)).astype(np.float32),
-                                      np.zeros(3, np.float32)])
+        layers = [keras.layers.Flatten()] if kind == "dense" else []
+        m = keras.Sequential([keras.Input((6, 6, 4)), *layers, first(), ql.QuantizedReLU(bitwidth=4, max_value=6.0)])
+        m.get_layer("n").set_weights([rng.normal(0, 1, w.shape).astype(np.float32) for w in m.get_layer("n").weights])
         return m
 
-    plain = akq.convert(model(), input_scaling=(2, 0)).layers[1]
-    shifted = akq.convert(model(), input_scaling=(2, 3)).layers[1]
-    sums = plain.get_variable("weights").reshape(-1, 3).sum(axis=0)
-    # x_int = 2 x + 3: the potential grows by 3 * sum(W) per filter, so must the threshold
-    np.testing.assert_array_equal(shifted.get_variable("threshold") - plain.get_variable("threshold"), 3 * sums)
+    keras_model = model()
+    weights = keras_model.get_weights()
+    shifted_model = model()
+    shifted_model.set_weights(weights)
+    plain = akq.convert(keras_model, input_scaling=(2, 0)).layers[1]
+    shifted = akq.convert(shifted_model, input_scaling=(2, 3)).layers[1]
+    ones = np.ones((1, 3, 3, 4)) if kind != "dense" else np.ones((1, 144))
+    if kind == "conv":
+        response = np.einsum("nabc,abcf->f", ones, plain.get_variable("weights")[::-1, ::-1])
+    elif kind == "separable":
+        depthwise = np.einsum("nabc,abc->c", ones, plain.get_variable("weights")[::-1, ::-1, :, 0])
+        response = depthwise @ plain.get_variable("weights_pw")[0, 0]
+    else:
+        response = ones[0] @ plain.get_variable("weights")[0, 0]
+    np.testing.assert_array_equal(shifted.get_variable("threshold") - plain.get_variable("threshold"),
+                                  3 * response.astype(np.int64))
 
 
 def test_import_akq_does_not_import_tensorflow():

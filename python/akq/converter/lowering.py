@@ -156,12 +156,19 @@ def _set_weights(spec, neural) -> np.ndarray:
     return sf
 
 
+def _weight_sums(spec) -> np.ndarray:
+    """Each filter's potential for an all-ones input without padding: what a constant input shift adds."""
+    w = spec.weights.astype(np.int64)
+    if spec.type == LayerType.SeparableConvolutional:
+        channels = spec.input_dims[2]
+        depthwise = w.reshape(-1, channels).sum(axis=0)
+        return depthwise @ spec.weights_pw.astype(np.int64).reshape(channels, -1)
+    return w.reshape(-1, w.shape[-1]).sum(axis=0)
+
+
 def _fire(spec, block: Block, sf: np.ndarray, input_scale: float, input_shift: float):
     neural, act = block.neural, block.activation
-    weight_sums = None
-    if input_shift != 0.0:
-        w = spec.weights_pw if spec.type == LayerType.SeparableConvolutional else spec.weights
-        weight_sums = w.reshape(-1, w.shape[-1]).sum(axis=0, dtype=np.int64)
+    weight_sums = _weight_sums(spec) if input_shift != 0.0 else None
     positions = 1
     if block.pool is not None and block.pool.pool == "average":
         positions = int(np.prod(block.pool.input_shape[:2]))
