@@ -1,10 +1,9 @@
 """Conversion calls each layer's own quantizer: built-in ones (fast paths must equal their TF methods)
 and users' custom quantizers (the seed tutorial's CustomStdQuantizer, a non-linear `quantize`)."""
 
+import akq
 import numpy as np
 import pytest
-
-import akq
 from akq.converter import quantize
 
 keras = pytest.importorskip("keras")

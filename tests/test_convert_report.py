@@ -3,10 +3,9 @@ input shift, thresholds and steps beyond the hardware registers."""
 
 import json
 
+import akq
 import numpy as np
 import pytest
-
-import akq
 from akq.converter import convert_with_report
 from golden_cases import GOLDEN_DIR, all_cases, keras_model
 
@@ -91,3 +90,11 @@ def test_verbose_prints_the_report(capsys):
 def test_quiet_by_default(capsys):
     akq.convert(_model(), input_scaling=(255, 0))
     assert capsys.readouterr().out == ""
+
+
+def test_dropped_final_activation_is_reported():
+    model = keras.Sequential([keras.Input((6, 6, 3)), ql.QuantizedConv2D(4, 3, quantizer=qops.MaxQuantizer(8)),
+                              ql.QuantizedReLU(bitwidth=2), L.Flatten(),
+                              ql.QuantizedDense(2, quantizer=qops.MaxQuantizer(4), name="d"), L.Softmax(name="sm")])
+    _, report = convert_with_report(model, (255, 0))
+    assert any(w.startswith("d:") and "'sm' (Softmax) is not converted" in w for w in report.warnings)

@@ -30,7 +30,10 @@ def scale_factor(quantizer, kernel: np.ndarray, label: str) -> np.ndarray:
         raise QuantizationError(
             f"layer {label} has no weight quantizer (got {quantizer!r}); give it one, e.g. "
             "quantizer=akq.quantization_ops.MaxPerAxisQuantizer(bitwidth=4)")
-    sf = _max_scale_factor(quantizer, kernel)
+    try:
+        sf = _max_scale_factor(quantizer, kernel)
+    except QuantizationError as error:
+        raise QuantizationError(f"layer {label}: {error}") from None
     if sf is None:
         sf = np.asarray(quantizer.scale_factor(tf.constant(kernel)), dtype=np.float32)
     if sf.ndim > 1 or (sf.ndim == 1 and sf.size not in (1, kernel.shape[-1])):
@@ -58,7 +61,10 @@ def integer_weights(quantizer, kernel: np.ndarray, sf: np.ndarray, label: str) -
     """int8 weights W with W / sf the quantized kernel, in the Keras layout of `kernel`."""
     kmax = 2 ** (bitwidth(quantizer, label) - 1) - 1
     if _is_linear(quantizer):
-        return _core.quantize_int8(kernel, sf, quantizer.bitwidth)
+        try:
+            return _core.quantize_int8(kernel, sf, quantizer.bitwidth)
+        except QuantizationError as error:
+            raise QuantizationError(f"layer {label}: {error}") from None
     import tensorflow as tf
 
     values = np.rint(np.asarray(quantizer.quantize(tf.constant(kernel)), np.float32) * sf)
