@@ -36,18 +36,23 @@ void convolve(const CompiledLayer& L, const uint8_t* input, int32_t* potentials,
     }
 }
 
-int64_t separable(const CompiledLayer& L, const uint8_t* input, int32_t* potentials, Scratch& s) {
+// Depthwise sums of kTile (sample, position) rows at a time, then one pointwise product per tile:
+// small layers of several samples share the pointwise weights while they are in registers/L1.
+int64_t separable(const CompiledLayer& L, const uint8_t* input, int64_t stride, int64_t samples,
+                  int32_t* potentials, Scratch& s) {
     const Kernels& k = kernels();
     const int32_t C = L.channels, F = L.filters, taps = L.k0 * L.k1;
-    const int64_t row = int64_t{L.padded1} * C, width = 2 * L.run_units;
-    pad_input(L, input, s.padded8.data());
+    const int64_t row = int64_t{L.padded1} * C, width = 2 * L.run_units, positions = L.positions();
+    const int64_t padded_size = L.padded_size();
+    for (int64_t n = 0; n < samples; ++n) pad_input(L, input + n * stride, s.padded8.data() + n * padded_size);
     int64_t nonzero = 0;
     for (int32_t t = 0; t < taps; ++t) s.tap_weights[t] = L.depthwise.data() + int64_t{t} * C;
-    for (int64_t first = 0; first < L.positions(); first += kTile) {
-        const int64_t rows = std::min(kTile, L.positions() - first);
+    for (int64_t first = 0; first < samples * positions; first += kTile) {
+        const int64_t rows = std::min(kTile, samples * positions - first);
         for (int64_t r = 0; r < rows; ++r) {
-            const int64_t pos = first + r, o0 = pos / L.out1, o1 = pos % L.out1;
-            const uint8_t* origin = s.padded8.data() + o0 * L.s0 * row + o1 * L.s1 * C;
+            const int64_t n = (first + r) / positions, pos = (first + r) % positions;
+            const int64_t o0 = pos / L.out1, o1 = pos % L.out1;
+            const uint8_t* origin = s.padded8.data() + n * padded_size + o0 * L.s0 * row + o1 * L.s1 * C;
             for (int32_t a = 0, t = 0; a < L.k0; ++a)
                 for (int32_t b = 0; b < L.k1; ++b, ++t) s.tap_input[t] = origin + a * row + b * C;
             int32_t* d = s.depthwise.data() + r * C;
@@ -81,14 +86,20 @@ int64_t separable(const CompiledLayer& L, const uint8_t* input, int32_t* potenti
 
 }  // namespace
 
-void Scratch::reserve_for(const CompiledLayer& L) {
+int64_t samples_per_call(const CompiledLayer& L, int64_t chunk) {
+    const int64_t bytes = L.positions() * L.filters_padded * int64_t{sizeof(int32_t)};
+    return L.type == LayerType::FullyConnected || bytes * kChunk <= 64 * 1024 ? chunk : 1;
+}
+
+void Scratch::reserve_for(const CompiledLayer& L, int64_t chunk) {
     auto grow = [](auto& v, int64_t n) { v.resize(std::max(v.size(), static_cast<size_t>(n))); };
     if (L.type == LayerType::InputData) return;
     if (L.type == LayerType::FullyConnected) {
-        grow(patch8, 4 * L.run_units);
+        grow(patch8, chunk * 4 * L.run_units);
         return;
     }
-    if (L.small_inputs || L.type == LayerType::SeparableConvolutional) grow(padded8, L.padded_size());
+    if (L.small_inputs && L.type != LayerType::SeparableConvolutional) grow(padded8, L.padded_size());
+    if (L.type == LayerType::SeparableConvolutional) grow(padded8, samples_per_call(L, chunk) * L.padded_size());
     if (!L.small_inputs && L.type != LayerType::SeparableConvolutional) grow(padded16, L.padded_size());
     if (L.type == LayerType::SeparableConvolutional) {
         grow(patch, kTile * 2 * L.run_units);
@@ -98,18 +109,25 @@ void Scratch::reserve_for(const CompiledLayer& L) {
     }
 }
 
-int64_t compute_potentials(const CompiledLayer& L, const uint8_t* input, int32_t* potentials, Scratch& s) {
+int64_t compute_potentials(const CompiledLayer& L, const uint8_t* input, int64_t stride, int64_t samples,
+                           int32_t* potentials, Scratch& s) {
+    const int64_t per_sample = L.positions() * L.filters_padded;
     switch (L.type) {
-        case LayerType::SeparableConvolutional: return separable(L, input, potentials, s);
+        case LayerType::SeparableConvolutional: return separable(L, input, stride, samples, potentials, s);
         case LayerType::FullyConnected: {
-            uint8_t* a = s.patch8.data();
-            std::copy_n(input, L.depth, a);
-            std::fill(a + L.depth, a + 4 * L.run_units, uint8_t{0});
-            kernels().gemm_u8(a, 0, 1, 1, 0, L.run_units, L.packed8.data(), L.filters_padded, L.int16_group,
-                              potentials, L.filters_padded);
+            const int64_t width = 4 * L.run_units;
+            for (int64_t n = 0; n < samples; ++n) {
+                uint8_t* a = s.patch8.data() + n * width;
+                std::copy_n(input + n * stride, L.depth, a);
+                std::fill(a + L.depth, a + width, uint8_t{0});
+            }
+            kernels().gemm_u8(s.patch8.data(), width, samples, 1, 0, L.run_units, L.packed8.data(), L.filters_padded,
+                              L.int16_group, potentials, L.filters_padded);
             return 0;
         }
-        default: convolve(L, input, potentials, s); return 0;
+        default:
+            for (int64_t n = 0; n < samples; ++n) convolve(L, input + n * stride, potentials + n * per_sample, s);
+            return 0;
     }
 }
 

@@ -20,12 +20,19 @@ struct Scratch {
     std::vector<uint8_t> patch8;       // FC: the input row, zero padded to whole units
     std::vector<const uint8_t*> tap_input;
     std::vector<const int16_t*> tap_weights;
-    void reserve_for(const CompiledLayer& layer);
+    void reserve_for(const CompiledLayer& layer, int64_t chunk);
 };
 
-// Potentials of one sample, rows = positions() (1 for FC), filters_padded apart. Returns the
-// pointwise synaptic operations of a separable layer (non-zero depthwise sums x F), else 0.
-int64_t compute_potentials(const CompiledLayer& layer, const uint8_t* input, int32_t* potentials, Scratch& scratch);
+// Samples are run layer by layer in chunks of up to kChunk, so that a layer's weights are reused
+// from cache; a layer whose potentials are small takes the whole chunk in one call.
+constexpr int64_t kChunk = 8;
+int64_t samples_per_call(const CompiledLayer& layer, int64_t chunk);
+
+// Potentials of `samples` inputs (`stride` bytes apart): rows = samples * positions() (1 position for
+// FC), filters_padded apart. Returns the pointwise synaptic operations of a separable layer
+// (non-zero depthwise sums x F), else 0.
+int64_t compute_potentials(const CompiledLayer& layer, const uint8_t* input, int64_t stride, int64_t samples,
+                           int32_t* potentials, Scratch& scratch);
 
 // Pools (FC: clamps in place) and activates into `activations` (uint8), or writes the
 // pooled potentials to `out_potentials` for a last layer without activation. `pooled` is scratch
