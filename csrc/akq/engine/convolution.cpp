@@ -41,39 +41,38 @@ void convolve(const CompiledLayer& L, const uint8_t* input, int32_t* potentials,
 int64_t separable(const CompiledLayer& L, const uint8_t* input, int64_t stride, int64_t samples,
                   int32_t* potentials, Scratch& s) {
     const Kernels& k = kernels();
-    const int32_t C = L.channels, F = L.filters, taps = L.k0 * L.k1;
+    const int32_t C = L.channels, F = L.filters;
     const int64_t row = int64_t{L.padded1} * C, width = 2 * L.run_units, positions = L.positions();
     const int64_t padded_size = L.padded_size();
     for (int64_t n = 0; n < samples; ++n) pad_input(L, input + n * stride, s.padded8.data() + n * padded_size);
     int64_t nonzero = 0;
-    for (int32_t t = 0; t < taps; ++t) s.tap_weights[t] = L.depthwise.data() + int64_t{t} * C;
     for (int64_t first = 0; first < samples * positions; first += kTile) {
         const int64_t rows = std::min(kTile, samples * positions - first);
-        for (int64_t r = 0; r < rows; ++r) {
-            const int64_t n = (first + r) / positions, pos = (first + r) % positions;
-            const int64_t o0 = pos / L.out1, o1 = pos % L.out1;
-            const uint8_t* origin = s.padded8.data() + n * padded_size + o0 * L.s0 * row + o1 * L.s1 * C;
-            for (int32_t a = 0, t = 0; a < L.k0; ++a)
-                for (int32_t b = 0; b < L.k1; ++b, ++t) s.tap_input[t] = origin + a * row + b * C;
-            int32_t* d = s.depthwise.data() + r * C;
-            k.depthwise(s.tap_input.data(), s.tap_weights.data(), taps, C, d);
-            for (int32_t ch = 0; ch < C; ++ch) nonzero += d[ch] != 0;
-        }
         int32_t* out = potentials + first * L.filters_padded;
+        auto origin = [&](int64_t r) {
+            const int64_t n = (first + r) / positions, pos = (first + r) % positions;
+            return s.padded8.data() + n * padded_size + (pos / L.out1) * L.s0 * row + (pos % L.out1) * L.s1 * C;
+        };
         if (L.depthwise_fits_int16) {
             for (int64_t r = 0; r < rows; ++r) {
-                int16_t* a = s.patch.data() + r * width;
-                const int32_t* d = s.depthwise.data() + r * C;
-                for (int32_t ch = 0; ch < C; ++ch) a[ch] = static_cast<int16_t>(d[ch]);
-                std::fill(a + C, a + width, int16_t{0});
+                int16_t* d = s.patch.data() + r * width;
+                nonzero += k.depthwise16(origin(r), row, L.k0, L.k1, C, L.depthwise.data(), d);
+                std::fill(d + C, d + width, int16_t{0});
             }
             k.gemm_s16(s.patch.data(), width, rows, 1, 0, L.run_units, L.packed.data(), L.filters_padded, out,
                        L.filters_padded);
             continue;
         }
-        // Exact int32 pointwise for depthwise sums beyond int16 (large kernels of 8-bit weights).
+        // Exact int32 sums for depthwise results beyond int16 (large kernels of 8-bit weights).
+        std::vector<int32_t>& d = s.depthwise;
         for (int64_t r = 0; r < rows; ++r) {
-            const int32_t* d = s.depthwise.data() + r * C;
+            const uint8_t* x = origin(r);
+            std::fill_n(d.data(), C, 0);
+            for (int32_t a = 0; a < L.k0; ++a)
+                for (int32_t b = 0; b < L.k1; ++b)
+                    for (int32_t ch = 0; ch < C; ++ch)
+                        d[ch] += x[a * row + int64_t{b} * C + ch] * L.depthwise[(int64_t{a} * L.k1 + b) * C + ch];
+            for (int32_t ch = 0; ch < C; ++ch) nonzero += d[ch] != 0;
             for (int32_t f = 0; f < F; ++f) {
                 int64_t acc = 0;
                 for (int32_t ch = 0; ch < C; ++ch) acc += int64_t{d[ch]} * L.pointwise[int64_t{ch} * F + f];
@@ -103,9 +102,7 @@ void Scratch::reserve_for(const CompiledLayer& L, int64_t chunk) {
     if (!L.small_inputs && L.type != LayerType::SeparableConvolutional) grow(padded16, L.padded_size());
     if (L.type == LayerType::SeparableConvolutional) {
         grow(patch, kTile * 2 * L.run_units);
-        grow(depthwise, kTile * L.channels);
-        grow(tap_input, int64_t{L.k0} * L.k1);
-        grow(tap_weights, int64_t{L.k0} * L.k1);
+        grow(depthwise, L.channels);
     }
 }
 

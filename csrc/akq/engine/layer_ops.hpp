@@ -16,10 +16,8 @@ struct Scratch {
     std::vector<uint8_t> padded8;      // padded input of a convolution (uint8 kernel, depthwise)
     std::vector<int16_t> padded16;     // padded input of an InputConvolutional (int16 kernel)
     std::vector<int16_t> patch;        // separable: kTile rows of int16 depthwise sums
-    std::vector<int32_t> depthwise;    // separable: kTile rows of C int32 depthwise sums
+    std::vector<int32_t> depthwise;    // separable: C int32 depthwise sums (when beyond int16)
     std::vector<uint8_t> patch8;       // FC: the input row, zero padded to whole units
-    std::vector<const uint8_t*> tap_input;
-    std::vector<const int16_t*> tap_weights;
     void reserve_for(const CompiledLayer& layer, int64_t chunk);
 };
 
