@@ -95,6 +95,9 @@ void rows_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, in
 void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
               const int16_t* packed, int32_t filters_padded, int32_t* c, int64_t ldc) {
     int64_t m = 0;
+    if (filters_padded == kFilterBlock)  // one filter block: 8 rows fit the registers, halving the weight loads
+        for (; m + 8 <= rows; m += 8)
+            tile_s16<8, 1>(a + m * lda, lda, segments, stride, units, packed, 0, c + m * ldc, ldc);
     for (; m + 4 <= rows; m += 4) rows_s16<4>(a + m * lda, lda, segments, stride, units, packed, filters_padded, c + m * ldc, ldc);
     const int64_t rest = rows - m;
     a += m * lda, c += m * ldc;
