@@ -32,6 +32,10 @@ akq::LayerSpec input_data(std::array<int32_t, 3> dims) {
     return l;
 }
 
+void random_fill(std::vector<int8_t>& w, std::mt19937& rng) {
+    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 15) - 7);
+}
+
 akq::LayerSpec conv(const std::string& name, std::array<int32_t, 3> in, int32_t filters, std::mt19937& rng) {
     akq::LayerSpec l;
     l.name = name;
@@ -215,6 +219,40 @@ void test_batches_equal_single_samples() {
     check(same, "a sample gives the same potentials alone and in a batch");
 }
 
+// Fewer samples than threads: large layers are split over the threads (rows of a convolution,
+// positions of a separable layer). Outputs and statistics must not change.
+void test_split_layers_equal_one_thread() {
+    std::mt19937 rng(4);
+    akq::ModelSpec m;
+    m.layers.push_back(input_data({30, 29, 16}));
+    m.layers.push_back(conv("big_conv", {30, 29, 16}, 40, rng));  // 30*29*9*16*40 > 2^20 MACs
+    akq::LayerSpec sep = conv("big_sep", m.layers.back().output_dims, 64, rng);
+    sep.type = akq::LayerType::SeparableConvolutional;
+    sep.weights.shape = akq::expected_weights_shape(sep);
+    sep.weights.data.resize(9 * 40);
+    random_fill(sep.weights.data, rng);
+    sep.weights_pw.shape = {1, 1, 40, 64};
+    sep.weights_pw.data.resize(40 * 64);
+    random_fill(sep.weights_pw.data, rng);
+    m.layers.push_back(sep);
+    akq::Engine engine(m);
+    for (int64_t batch : {1, 2}) {
+        std::vector<uint8_t> x(batch * engine.input_size());
+        for (auto& v : x) v = static_cast<uint8_t>(rng() % 16);
+        akq::Output one, many;
+        engine.forward(x.data(), batch, one, 1);
+        const auto stats = engine.statistics();
+        engine.forward(x.data(), batch, many, 3);
+        check(one.activations == many.activations, "split layers give the same activations");
+        const auto split_stats = engine.statistics();
+        bool same = true;
+        for (size_t i = 0; i < stats.size(); ++i)
+            same &= stats[i].synaptic_ops == split_stats[i].synaptic_ops &&
+                    stats[i].output_events == split_stats[i].output_events;
+        check(same, "split layers give the same statistics");
+    }
+}
+
 void test_input_range_error() {
     akq::ModelSpec m;
     m.layers.push_back(input_data({1, 1, 4}));
@@ -239,6 +277,7 @@ int main() {
     test_zero_step_is_an_engine_error();
     test_levels_and_threads_agree();
     test_batches_equal_single_samples();
+    test_split_layers_equal_one_thread();
     test_input_range_error();
     if (failures) return EXIT_FAILURE;
     std::puts("test_engine: all checks passed");

@@ -20,17 +20,19 @@ void pad_input(const CompiledLayer& L, const uint8_t* input, T* padded) {
         std::copy_n(input + int64_t{i} * L.in1 * C, int64_t{L.in1} * C, padded + (i + L.pad0) * row + L.pad1 * C);
 }
 
-void convolve(const CompiledLayer& L, const uint8_t* input, int32_t* potentials, Scratch& s) {
+// Output rows [first_row, end_row) of one sample.
+void convolve(const CompiledLayer& L, const uint8_t* input, int32_t* potentials, Scratch& s, int64_t first_row,
+              int64_t end_row) {
     const Kernels& k = kernels();
     const int64_t C = L.channels, row = int64_t{L.padded1} * C, Fp = L.filters_padded;
     if (L.small_inputs) {
         pad_input(L, input, s.padded8.data());
-        for (int32_t o0 = 0; o0 < L.out0; ++o0)
+        for (int64_t o0 = first_row; o0 < end_row; ++o0)
             k.gemm_u8(s.padded8.data() + o0 * L.s0 * row, L.s1 * C, L.out1, L.segments, row, L.run_units,
                       L.packed8.data(), L.filters_padded, L.int16_group, potentials + o0 * L.out1 * Fp, Fp);
     } else {
         pad_input(L, input, s.padded16.data());
-        for (int32_t o0 = 0; o0 < L.out0; ++o0)
+        for (int64_t o0 = first_row; o0 < end_row; ++o0)
             k.gemm_s16(s.padded16.data() + o0 * L.s0 * row, L.s1 * C, L.out1, L.segments, row, L.run_units,
                        L.packed.data(), L.filters_padded, potentials + o0 * L.out1 * Fp, Fp);
     }
@@ -39,15 +41,15 @@ void convolve(const CompiledLayer& L, const uint8_t* input, int32_t* potentials,
 // Depthwise sums of kTile (sample, position) rows at a time, then one pointwise product per tile:
 // small layers of several samples share the pointwise weights while they are in registers/L1.
 int64_t separable(const CompiledLayer& L, const uint8_t* input, int64_t stride, int64_t samples,
-                  int32_t* potentials, Scratch& s) {
+                  int32_t* potentials, Scratch& s, int64_t first_row, int64_t end_row) {
     const Kernels& k = kernels();
     const int32_t C = L.channels, F = L.filters;
     const int64_t row = int64_t{L.padded1} * C, width = 2 * L.run_units, positions = L.positions();
     const int64_t padded_size = L.padded_size();
     for (int64_t n = 0; n < samples; ++n) pad_input(L, input + n * stride, s.padded8.data() + n * padded_size);
     int64_t nonzero = 0;
-    for (int64_t first = 0; first < samples * positions; first += kTile) {
-        const int64_t rows = std::min(kTile, samples * positions - first);
+    for (int64_t first = first_row; first < end_row; first += kTile) {
+        const int64_t rows = std::min(kTile, end_row - first);
         int32_t* out = potentials + first * L.filters_padded;
         auto origin = [&](int64_t r) {
             const int64_t n = (first + r) / positions, pos = (first + r) % positions;
@@ -106,11 +108,21 @@ void Scratch::reserve_for(const CompiledLayer& L, int64_t chunk) {
     }
 }
 
+int64_t parallel_rows(const CompiledLayer& L) {
+    switch (L.type) {
+        case LayerType::SeparableConvolutional: return L.positions();
+        case LayerType::FullyConnected: return 1;
+        default: return L.out0;
+    }
+}
+
 int64_t compute_potentials(const CompiledLayer& L, const uint8_t* input, int64_t stride, int64_t samples,
-                           int32_t* potentials, Scratch& s) {
+                           int32_t* potentials, Scratch& s, int64_t first_row, int64_t end_row) {
     const int64_t per_sample = L.positions() * L.filters_padded;
     switch (L.type) {
-        case LayerType::SeparableConvolutional: return separable(L, input, stride, samples, potentials, s);
+        case LayerType::SeparableConvolutional:
+            return separable(L, input, stride, samples, potentials, s, first_row,
+                             end_row < 0 ? samples * L.positions() : end_row);
         case LayerType::FullyConnected: {
             const int64_t width = 4 * L.run_units;
             for (int64_t n = 0; n < samples; ++n) {
@@ -123,7 +135,9 @@ int64_t compute_potentials(const CompiledLayer& L, const uint8_t* input, int64_t
             return 0;
         }
         default:
-            for (int64_t n = 0; n < samples; ++n) convolve(L, input + n * stride, potentials + n * per_sample, s);
+            for (int64_t n = 0; n < samples; ++n)
+                convolve(L, input + n * stride, potentials + n * per_sample, s, first_row,
+                         end_row < 0 ? L.out0 : end_row);
             return 0;
     }
 }

@@ -59,7 +59,7 @@ std::vector<LayerStatistics> Engine::statistics() const {
 }
 
 void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uint8_t* out_activations,
-                         int32_t* out_potentials, Workspace& ws) const {
+                         int32_t* out_potentials, Workspace& ws, const std::vector<Workspace*>& helpers) const {
     const size_t n_layers = layers_.size();
     const int64_t out_size = layers_.back()->output_size();
     for (int64_t begin = first; begin < first + count; begin += kChunk) {
@@ -83,7 +83,11 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
             const int64_t per_call = samples_per_call(L, samples), per_sample = L.positions() * L.filters_padded;
             for (int64_t n0 = 0; n0 < samples; n0 += per_call) {
                 const int64_t m = std::min(per_call, samples - n0);
-                st.synaptic_ops += compute_potentials(L, current + n0 * stride, stride, m, ws.potentials.data(), ws.scratch);
+                const uint8_t* in = current + n0 * stride;
+                if (!helpers.empty() && m == 1 && L.macs >= kParallelMacs && parallel_rows(L) > 1)
+                    st.synaptic_ops += split_layer(L, in, ws, helpers);
+                else
+                    st.synaptic_ops += compute_potentials(L, in, stride, m, ws.potentials.data(), ws.scratch);
                 for (int64_t n = n0; n < n0 + m; ++n) {
                     int32_t* raw = ws.potentials.data() + (n - n0) * per_sample;
                     if (last && !L.activation)
@@ -97,6 +101,33 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
             stride = next_stride;
         }
     }
+}
+
+int64_t Engine::split_layer(const CompiledLayer& L, const uint8_t* input, Workspace& ws,
+                            const std::vector<Workspace*>& helpers) const {
+    const int64_t parts = std::min<int64_t>(static_cast<int64_t>(helpers.size()) + 1, parallel_rows(L));
+    const int64_t rows = parallel_rows(L);
+    std::vector<int64_t> ops(parts, 0);
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    auto part = [&](int64_t p) {
+        Scratch& scratch = p == 0 ? ws.scratch : helpers[p - 1]->scratch;
+        try {
+            ops[p] = compute_potentials(L, input, 0, 1, ws.potentials.data(), scratch, rows * p / parts,
+                                        rows * (p + 1) / parts);
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(failure_mutex);
+            failure = std::current_exception();
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int64_t p = 1; p < parts; ++p) threads.emplace_back(part, p);
+    part(0);
+    for (auto& t : threads) t.join();
+    if (failure) std::rethrow_exception(failure);
+    int64_t total = 0;
+    for (int64_t v : ops) total += v;
+    return total;
 }
 
 void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activations, int32_t* out_potentials,
@@ -117,15 +148,21 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
     if ((last_has_activation() && !out_activations) || (!last_has_activation() && !out_potentials))
         throw Error(ErrorKind::InvalidArgument, "forward: missing output buffer for the last layer's output type");
 
-    const int n_threads = resolve_threads(threads, batch);
-    std::vector<std::unique_ptr<Workspace>> workspaces = acquire_workspaces(n_threads);
+    // More threads than samples: one thread runs the samples and the others help with large layers.
+    const int wanted = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const bool split_layers = batch > 0 && batch < wanted;
+    const int n_threads = split_layers ? 1 : resolve_threads(threads, batch);
+    std::vector<std::unique_ptr<Workspace>> workspaces = acquire_workspaces(split_layers ? wanted : n_threads);
+    std::vector<Workspace*> helpers;
+    if (split_layers)
+        for (size_t t = 1; t < workspaces.size(); ++t) helpers.push_back(workspaces[t].get());
     std::vector<std::thread> pool;
     std::exception_ptr failure;
     std::mutex failure_mutex;
     auto work = [&](int t) {
         const int64_t begin = batch * t / n_threads, end = batch * (t + 1) / n_threads;
         try {
-            run_samples(input, begin, end - begin, out_activations, out_potentials, *workspaces[t]);
+            run_samples(input, begin, end - begin, out_activations, out_potentials, *workspaces[t], helpers);
         } catch (...) {
             std::lock_guard<std::mutex> lock(failure_mutex);
             failure = std::current_exception();
