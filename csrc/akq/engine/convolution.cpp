@@ -10,14 +10,21 @@ namespace akq {
 
 namespace {
 
-// input (in0, in1, C) -> padded (padded0, padded1, C) with the input at (pad0, pad1); slack zeroed.
+// input (in0, in1, C) -> padded (padded0, padded1, C) with the input at (pad0, pad1): only the
+// border cells take the padding value; the slack after the data is zeroed.
 template <class T>
 void pad_input(const CompiledLayer& L, const uint8_t* input, T* padded) {
-    const int64_t C = L.channels, row = int64_t{L.padded1} * C;
-    std::fill_n(padded, L.padded_size(), static_cast<T>(L.pad_value));
+    const int64_t C = L.channels, row = int64_t{L.padded1} * C, data_rows_end = int64_t{L.pad0} + L.in0;
+    const T pad = static_cast<T>(L.pad_value);
+    std::fill_n(padded, L.pad0 * row, pad);
+    for (int64_t i = 0; i < L.in0; ++i) {
+        T* dst = padded + (i + L.pad0) * row;
+        std::fill_n(dst, L.pad1 * C, pad);
+        std::copy_n(input + i * L.in1 * C, int64_t{L.in1} * C, dst + L.pad1 * C);
+        std::fill_n(dst + (L.pad1 + L.in1) * C, (L.padded1 - L.pad1 - L.in1) * C, pad);
+    }
+    std::fill_n(padded + data_rows_end * row, (L.padded0 - data_rows_end) * row, pad);
     std::fill_n(padded + int64_t{L.padded0} * row, L.padded_size() - L.padded0 * row, T{0});
-    for (int32_t i = 0; i < L.in0; ++i)
-        std::copy_n(input + int64_t{i} * L.in1 * C, int64_t{L.in1} * C, padded + (i + L.pad0) * row + L.pad1 * C);
 }
 
 // Output rows [first_row, end_row) of one sample.

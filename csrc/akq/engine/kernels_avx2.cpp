@@ -98,9 +98,12 @@ void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int
     if (filters_padded == kFilterBlock)  // one filter block: 8 rows fit the registers, halving the weight loads
         for (; m + 8 <= rows; m += 8)
             tile_s16<8, 1>(a + m * lda, lda, segments, stride, units, packed, 0, c + m * ldc, ldc);
-    for (; m + 4 <= rows; m += 4) rows_s16<4>(a + m * lda, lda, segments, stride, units, packed, filters_padded, c + m * ldc, ldc);
+    // 6 rows x 16 filters: 12 accumulators, 2 weight vectors and a broadcast fill the 16 registers.
+    for (; m + 6 <= rows; m += 6) rows_s16<6>(a + m * lda, lda, segments, stride, units, packed, filters_padded, c + m * ldc, ldc);
     const int64_t rest = rows - m;
     a += m * lda, c += m * ldc;
+    if (rest == 5) rows_s16<5>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
+    if (rest == 4) rows_s16<4>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
     if (rest == 3) rows_s16<3>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
     if (rest == 2) rows_s16<2>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
     if (rest == 1) rows_s16<1>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
