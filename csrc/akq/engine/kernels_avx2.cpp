@@ -47,29 +47,40 @@ void tile_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, i
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + b * kFilterBlock), acc[r][b]);
 }
 
-// Rows x 8 filters: vpmaddubsw sums pairs of uint8 x int8 products into int16 lanes, `group` quads
-// at a time (never overflowing, see plan.cpp), then vpmaddwd widens them into int32 accumulators.
-template <int Rows>
+// Rows x Blocks tile for uint8 inputs: vpmaddubsw sums pairs of uint8 x int8 products into int16
+// lanes, `group` quads at a time (never overflowing, see plan.cpp), then vpmaddwd widens the int16
+// sums into int32 accumulators. Rows x Blocks <= 6 keeps both sets of sums in registers.
+template <int Rows, int Blocks>
 void tile_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int8_t* w,
-             int32_t group, int32_t* c, int64_t ldc) {
+             int64_t block_size, int32_t group, int32_t* c, int64_t ldc) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i acc[Rows];
-    for (int r = 0; r < Rows; ++r) acc[r] = _mm256_setzero_si256();
+    __m256i acc[Rows][Blocks];
+    for (int r = 0; r < Rows; ++r)
+        for (int b = 0; b < Blocks; ++b) acc[r][b] = _mm256_setzero_si256();
     for (int32_t seg = 0; seg < segments; ++seg) {
         const uint8_t* x = a + seg * stride;
         for (int64_t u0 = 0; u0 < units; u0 += group) {
             const int64_t u1 = u0 + group < units ? u0 + group : units;
-            __m256i sum[Rows];
-            for (int r = 0; r < Rows; ++r) sum[r] = _mm256_setzero_si256();
+            __m256i sum[Rows][Blocks];
+            for (int r = 0; r < Rows; ++r)
+                for (int b = 0; b < Blocks; ++b) sum[r][b] = _mm256_setzero_si256();
             for (int64_t u = u0; u < u1; ++u, x += 4, w += kFilterBlock * 4) {
-                const __m256i wv = load(w);
-                for (int r = 0; r < Rows; ++r)
-                    sum[r] = _mm256_add_epi16(sum[r], _mm256_maddubs_epi16(broadcast32(x + r * lda), wv));
+                __m256i wv[Blocks];
+                for (int b = 0; b < Blocks; ++b) wv[b] = load(w + b * block_size);
+                for (int r = 0; r < Rows; ++r) {
+                    const __m256i xv = broadcast32(x + r * lda);
+                    for (int b = 0; b < Blocks; ++b)
+                        sum[r][b] = _mm256_add_epi16(sum[r][b], _mm256_maddubs_epi16(xv, wv[b]));
+                }
             }
-            for (int r = 0; r < Rows; ++r) acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(sum[r], ones));
+            for (int r = 0; r < Rows; ++r)
+                for (int b = 0; b < Blocks; ++b)
+                    acc[r][b] = _mm256_add_epi32(acc[r][b], _mm256_madd_epi16(sum[r][b], ones));
         }
     }
-    for (int r = 0; r < Rows; ++r) _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc), acc[r]);
+    for (int r = 0; r < Rows; ++r)
+        for (int b = 0; b < Blocks; ++b)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + b * kFilterBlock), acc[r][b]);
 }
 
 template <int Rows>
@@ -87,9 +98,16 @@ void rows_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, i
 template <int Rows>
 void rows_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int8_t* packed,
              int32_t filters_padded, int32_t group, int32_t* c, int64_t ldc) {
+    const int32_t blocks = filters_padded / kFilterBlock;
     const int64_t block_size = int64_t{segments} * units * kFilterBlock * 4;
-    for (int32_t b = 0; b < filters_padded / kFilterBlock; ++b)
-        tile_u8<Rows>(a, lda, segments, stride, units, packed + b * block_size, group, c + b * kFilterBlock, ldc);
+    int32_t b = 0;
+    if (Rows <= 3)
+        for (; b + 2 <= blocks; b += 2)
+            tile_u8<Rows, 2>(a, lda, segments, stride, units, packed + b * block_size, block_size, group,
+                             c + b * kFilterBlock, ldc);
+    for (; b < blocks; ++b)
+        tile_u8<Rows, 1>(a, lda, segments, stride, units, packed + b * block_size, block_size, group,
+                         c + b * kFilterBlock, ldc);
 }
 
 void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
@@ -112,11 +130,13 @@ void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int
 void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
              const int8_t* packed, int32_t filters_padded, int32_t group, int32_t* c, int64_t ldc) {
     int64_t m = 0;
-    for (; m + 4 <= rows; m += 4)
-        rows_u8<4>(a + m * lda, lda, segments, stride, units, packed, filters_padded, group, c + m * ldc, ldc);
+    if (filters_padded == kFilterBlock)  // one filter block: 6 rows per tile
+        for (; m + 6 <= rows; m += 6)
+            rows_u8<6>(a + m * lda, lda, segments, stride, units, packed, filters_padded, group, c + m * ldc, ldc);
+    for (; m + 3 <= rows; m += 3)  // 3 rows x 16 filters per tile
+        rows_u8<3>(a + m * lda, lda, segments, stride, units, packed, filters_padded, group, c + m * ldc, ldc);
     const int64_t rest = rows - m;
     a += m * lda, c += m * ldc;
-    if (rest == 3) rows_u8<3>(a, lda, segments, stride, units, packed, filters_padded, group, c, ldc);
     if (rest == 2) rows_u8<2>(a, lda, segments, stride, units, packed, filters_padded, group, c, ldc);
     if (rest == 1) rows_u8<1>(a, lda, segments, stride, units, packed, filters_padded, group, c, ldc);
 }
