@@ -77,7 +77,14 @@ def evaluate(model, inputs, labels, threads=None) -> float:
 
 
 class LayerStatistics:
-    """Counts of one layer over the last forward's batch."""
+    """Counts of one layer over the last forward's batch.
+
+    `input_events` are the non-zero input values, `output_events` the non-zero outputs (activations,
+    or potentials of a last layer without activation). `synaptic_ops` sums, over the input events, the
+    weights each one touches: F per covering output position for (Input)Convolutional, U for
+    FullyConnected; for SeparableConvolutional one depthwise weight per covering position plus F
+    pointwise weights per non-zero depthwise sum. `sparsity` = 1 - input_events / (samples * input_size).
+    """
 
     def __init__(self, core_stats):
         self.name: str = core_stats.name
