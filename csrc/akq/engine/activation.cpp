@@ -10,11 +10,19 @@ namespace akq {
 namespace {
 
 // Global "average": the sum over positions in row-major order with a saturating 20-bit accumulator.
+// With the accumulator in [-2^19, 2^19), clamping each potential to [-2^20, 2^20] first changes no
+// result, and keeps the sums in int32 lanes (vectorisable).
 void global_sum(const CompiledLayer& L, const int32_t* potentials, int32_t* pooled) {
     const int64_t ld = L.filters_padded, F = L.filters;
     std::fill(pooled, pooled + F, 0);
-    for (int64_t pos = 0; pos < L.positions(); ++pos)
-        for (int64_t f = 0; f < F; ++f) pooled[f] = clamp20(int64_t{pooled[f]} + potentials[pos * ld + f]);
+    for (int64_t pos = 0; pos < L.positions(); ++pos) {
+        const int32_t* p = potentials + pos * ld;
+        for (int64_t f = 0; f < F; ++f) {
+            const int32_t bounded = p[f] < -(1 << 20) ? -(1 << 20) : (p[f] > (1 << 20) ? (1 << 20) : p[f]);
+            const int32_t sum = pooled[f] + bounded;
+            pooled[f] = sum < -524288 ? -524288 : (sum > 524287 ? 524287 : sum);
+        }
+    }
 }
 
 }  // namespace

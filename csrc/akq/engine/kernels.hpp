@@ -32,10 +32,11 @@ struct Kernels {
     int64_t (*activate)(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
                         const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,
                         uint8_t* out);
-    // out[c] = sum over the taps t < taps of w[t][c] * x[t][c] for c < channels: the depthwise
-    // convolution of one output position; x[t] points at the input cell of tap t (nullptr = padding).
-    void (*depthwise)(const uint8_t* const* x, const int16_t* const* w, int32_t taps, int32_t channels,
-                      int32_t* out);
+    // Depthwise convolution at one output position, when every partial sum fits int16 (plan.cpp):
+    // out[c] = sum over a < k0, b < k1 of w[a][b][c] * origin[a * row_stride + b * C + c], c < C.
+    // Returns the number of non-zero sums.
+    int64_t (*depthwise16)(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
+                           const int16_t* w, int16_t* out);
     // Number of non-zero bytes.
     int64_t (*count_nonzero)(const uint8_t* x, int64_t n);
     // Events of `cells` cells of C bytes, and *ops += sum over events of fanout[cell].

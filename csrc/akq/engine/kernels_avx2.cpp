@@ -47,29 +47,40 @@ void tile_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, i
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + b * kFilterBlock), acc[r][b]);
 }
 
-// Rows x 8 filters: vpmaddubsw sums pairs of uint8 x int8 products into int16 lanes, `group` quads
-// at a time (never overflowing, see plan.cpp), then vpmaddwd widens them into int32 accumulators.
-template <int Rows>
+// Rows x Blocks tile for uint8 inputs: vpmaddubsw sums pairs of uint8 x int8 products into int16
+// lanes, `group` quads at a time (never overflowing, see plan.cpp), then vpmaddwd widens the int16
+// sums into int32 accumulators. Rows x Blocks <= 6 keeps both sets of sums in registers.
+template <int Rows, int Blocks>
 void tile_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int8_t* w,
-             int32_t group, int32_t* c, int64_t ldc) {
+             int64_t block_size, int32_t group, int32_t* c, int64_t ldc) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256i acc[Rows];
-    for (int r = 0; r < Rows; ++r) acc[r] = _mm256_setzero_si256();
+    __m256i acc[Rows][Blocks];
+    for (int r = 0; r < Rows; ++r)
+        for (int b = 0; b < Blocks; ++b) acc[r][b] = _mm256_setzero_si256();
     for (int32_t seg = 0; seg < segments; ++seg) {
         const uint8_t* x = a + seg * stride;
         for (int64_t u0 = 0; u0 < units; u0 += group) {
             const int64_t u1 = u0 + group < units ? u0 + group : units;
-            __m256i sum[Rows];
-            for (int r = 0; r < Rows; ++r) sum[r] = _mm256_setzero_si256();
+            __m256i sum[Rows][Blocks];
+            for (int r = 0; r < Rows; ++r)
+                for (int b = 0; b < Blocks; ++b) sum[r][b] = _mm256_setzero_si256();
             for (int64_t u = u0; u < u1; ++u, x += 4, w += kFilterBlock * 4) {
-                const __m256i wv = load(w);
-                for (int r = 0; r < Rows; ++r)
-                    sum[r] = _mm256_add_epi16(sum[r], _mm256_maddubs_epi16(broadcast32(x + r * lda), wv));
+                __m256i wv[Blocks];
+                for (int b = 0; b < Blocks; ++b) wv[b] = load(w + b * block_size);
+                for (int r = 0; r < Rows; ++r) {
+                    const __m256i xv = broadcast32(x + r * lda);
+                    for (int b = 0; b < Blocks; ++b)
+                        sum[r][b] = _mm256_add_epi16(sum[r][b], _mm256_maddubs_epi16(xv, wv[b]));
+                }
             }
-            for (int r = 0; r < Rows; ++r) acc[r] = _mm256_add_epi32(acc[r], _mm256_madd_epi16(sum[r], ones));
+            for (int r = 0; r < Rows; ++r)
+                for (int b = 0; b < Blocks; ++b)
+                    acc[r][b] = _mm256_add_epi32(acc[r][b], _mm256_madd_epi16(sum[r][b], ones));
         }
     }
-    for (int r = 0; r < Rows; ++r) _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc), acc[r]);
+    for (int r = 0; r < Rows; ++r)
+        for (int b = 0; b < Blocks; ++b)
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + b * kFilterBlock), acc[r][b]);
 }
 
 template <int Rows>
@@ -87,17 +98,30 @@ void rows_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, i
 template <int Rows>
 void rows_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int8_t* packed,
              int32_t filters_padded, int32_t group, int32_t* c, int64_t ldc) {
+    const int32_t blocks = filters_padded / kFilterBlock;
     const int64_t block_size = int64_t{segments} * units * kFilterBlock * 4;
-    for (int32_t b = 0; b < filters_padded / kFilterBlock; ++b)
-        tile_u8<Rows>(a, lda, segments, stride, units, packed + b * block_size, group, c + b * kFilterBlock, ldc);
+    int32_t b = 0;
+    if (Rows <= 3)
+        for (; b + 2 <= blocks; b += 2)
+            tile_u8<Rows, 2>(a, lda, segments, stride, units, packed + b * block_size, block_size, group,
+                             c + b * kFilterBlock, ldc);
+    for (; b < blocks; ++b)
+        tile_u8<Rows, 1>(a, lda, segments, stride, units, packed + b * block_size, block_size, group,
+                         c + b * kFilterBlock, ldc);
 }
 
 void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
               const int16_t* packed, int32_t filters_padded, int32_t* c, int64_t ldc) {
     int64_t m = 0;
-    for (; m + 4 <= rows; m += 4) rows_s16<4>(a + m * lda, lda, segments, stride, units, packed, filters_padded, c + m * ldc, ldc);
+    if (filters_padded == kFilterBlock)  // one filter block: 8 rows fit the registers, halving the weight loads
+        for (; m + 8 <= rows; m += 8)
+            tile_s16<8, 1>(a + m * lda, lda, segments, stride, units, packed, 0, c + m * ldc, ldc);
+    // 6 rows x 16 filters: 12 accumulators, 2 weight vectors and a broadcast fill the 16 registers.
+    for (; m + 6 <= rows; m += 6) rows_s16<6>(a + m * lda, lda, segments, stride, units, packed, filters_padded, c + m * ldc, ldc);
     const int64_t rest = rows - m;
     a += m * lda, c += m * ldc;
+    if (rest == 5) rows_s16<5>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
+    if (rest == 4) rows_s16<4>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
     if (rest == 3) rows_s16<3>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
     if (rest == 2) rows_s16<2>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
     if (rest == 1) rows_s16<1>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
@@ -106,11 +130,13 @@ void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int
 void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
              const int8_t* packed, int32_t filters_padded, int32_t group, int32_t* c, int64_t ldc) {
     int64_t m = 0;
-    for (; m + 4 <= rows; m += 4)
-        rows_u8<4>(a + m * lda, lda, segments, stride, units, packed, filters_padded, group, c + m * ldc, ldc);
+    if (filters_padded == kFilterBlock)  // one filter block: 6 rows per tile
+        for (; m + 6 <= rows; m += 6)
+            rows_u8<6>(a + m * lda, lda, segments, stride, units, packed, filters_padded, group, c + m * ldc, ldc);
+    for (; m + 3 <= rows; m += 3)  // 3 rows x 16 filters per tile
+        rows_u8<3>(a + m * lda, lda, segments, stride, units, packed, filters_padded, group, c + m * ldc, ldc);
     const int64_t rest = rows - m;
     a += m * lda, c += m * ldc;
-    if (rest == 3) rows_u8<3>(a, lda, segments, stride, units, packed, filters_padded, group, c, ldc);
     if (rest == 2) rows_u8<2>(a, lda, segments, stride, units, packed, filters_padded, group, c, ldc);
     if (rest == 1) rows_u8<1>(a, lda, segments, stride, units, packed, filters_padded, group, c, ldc);
 }
@@ -153,26 +179,34 @@ int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filter
     return events;
 }
 
-void depthwise(const uint8_t* const* x, const int16_t* const* w, int32_t taps, int32_t channels, int32_t* out) {
-    int32_t ch = 0;
-    for (; ch + 8 <= channels; ch += 8) {
+// 16 channels per step in int16 lanes: uint8 inputs widened, vpmullw by the tap weights, summed.
+int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
+                    const int16_t* w, int16_t* out) {
+    int64_t nonzero = 0;
+    int32_t c = 0;
+    for (; c + 16 <= channels; c += 16) {
         __m256i acc = _mm256_setzero_si256();
-        for (int32_t t = 0; t < taps; ++t) {
-            if (!x[t]) continue;
-            int64_t bytes;
-            std::memcpy(&bytes, x[t] + ch, sizeof bytes);
-            const __m256i xv = _mm256_cvtepu8_epi32(_mm_cvtsi64_si128(bytes));
-            const __m256i wv = _mm256_cvtepi16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(w[t] + ch)));
-            acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(xv, wv));
+        for (int32_t a = 0; a < k0; ++a) {
+            const uint8_t* x = origin + a * row_stride + c;
+            const int16_t* wa = w + int64_t{a} * k1 * channels + c;
+            for (int32_t b = 0; b < k1; ++b, x += channels, wa += channels) {
+                const __m256i xv = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
+                acc = _mm256_add_epi16(acc, _mm256_mullo_epi16(xv, load(wa)));
+            }
         }
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + ch), acc);
+        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), acc);
+        const uint32_t zero = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi16(acc, _mm256_setzero_si256())));
+        nonzero += 16 - __builtin_popcount(zero) / 2;
     }
-    for (; ch < channels; ++ch) {
+    for (; c < channels; ++c) {
         int32_t acc = 0;
-        for (int32_t t = 0; t < taps; ++t)
-            if (x[t]) acc += int32_t{x[t][ch]} * w[t][ch];
-        out[ch] = acc;
+        for (int32_t a = 0; a < k0; ++a)
+            for (int32_t b = 0; b < k1; ++b)
+                acc += origin[a * row_stride + int64_t{b} * channels + c] * w[(int64_t{a} * k1 + b) * channels + c];
+        out[c] = static_cast<int16_t>(acc);
+        nonzero += acc != 0;
     }
+    return nonzero;
 }
 
 int64_t count_nonzero(const uint8_t* x, int64_t n) {
@@ -255,7 +289,7 @@ void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled)
 }  // namespace
 
 const Kernels& avx2_kernels() {
-    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise, count_nonzero, count_events, max_pool};
+    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise16, count_nonzero, count_events, max_pool};
     return k;
 }
 

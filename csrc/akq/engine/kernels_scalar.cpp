@@ -57,12 +57,18 @@ int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filter
     return events;
 }
 
-void depthwise(const uint8_t* const* x, const int16_t* const* w, int32_t taps, int32_t channels, int32_t* out) {
-    for (int32_t ch = 0; ch < channels; ++ch) out[ch] = 0;
-    for (int32_t t = 0; t < taps; ++t) {
-        if (!x[t]) continue;
-        for (int32_t ch = 0; ch < channels; ++ch) out[ch] += int32_t{x[t][ch]} * w[t][ch];
+int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
+                    const int16_t* w, int16_t* out) {
+    int64_t nonzero = 0;
+    for (int32_t c = 0; c < channels; ++c) {
+        int32_t acc = 0;
+        for (int32_t a = 0; a < k0; ++a)
+            for (int32_t b = 0; b < k1; ++b)
+                acc += origin[a * row_stride + int64_t{b} * channels + c] * w[(int64_t{a} * k1 + b) * channels + c];
+        out[c] = static_cast<int16_t>(acc);
+        nonzero += acc != 0;
     }
+    return nonzero;
 }
 
 int64_t count_nonzero(const uint8_t* x, int64_t n) {
@@ -102,7 +108,7 @@ void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled)
 }  // namespace
 
 const Kernels& scalar_kernels() {
-    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise, count_nonzero, count_events, max_pool};
+    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise16, count_nonzero, count_events, max_pool};
     return k;
 }
 

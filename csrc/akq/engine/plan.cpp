@@ -157,6 +157,7 @@ CompiledLayer compile_layer(const LayerSpec& spec) {
                     for (int32_t f = 0; f < F; ++f) dense[natural * F + f] = W[reference * F + f];
                 }
         pack(c, dense, 1, true);
+        c.macs = c.depth * F;
         c.fanout.assign(static_cast<size_t>(c.in0) * c.in1, F);
         return c;
     }
@@ -202,6 +203,8 @@ CompiledLayer compile_layer(const LayerSpec& spec) {
     c.padded0 = std::max(c.in0 + c.pad0, (c.out0 - 1) * c.s0 + c.k0);
     c.padded1 = std::max(c.in1 + c.pad1, (c.out1 - 1) * c.s1 + c.k1);
 
+    c.macs = c.positions() * (spec.type == LayerType::SeparableConvolutional ? int64_t{c.k0} * c.k1 * C + int64_t{C} * F
+                                                                             : c.depth * F);
     const auto cover0 = coverage(c.in0, c.out0, c.k0, c.s0, c.pad0);
     const auto cover1 = coverage(c.in1, c.out1, c.k1, c.s1, c.pad1);
     const int64_t per_cover = spec.type == LayerType::SeparableConvolutional ? 1 : F;

@@ -63,6 +63,8 @@ struct CompiledLayer {
     // Statistics: for each input cell (D0 x D1), the weights one event there touches per channel.
     std::vector<int64_t> fanout;
 
+    int64_t macs = 0;  // multiply-accumulates per sample (depthwise + pointwise for separable)
+
     int64_t input_size() const { return int64_t{in0} * in1 * channels; }
     int64_t output_size() const;  // pooled outputs per sample
     int64_t positions() const { return int64_t{out0} * out1; }
