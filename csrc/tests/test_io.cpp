@@ -8,6 +8,7 @@
 #include <string>
 #include <system_error>
 
+#include "akq/engine/engine.hpp"
 #include "akq/error.hpp"
 #include "akq/io/crc32.hpp"
 #include "akq/io/model_file.hpp"
@@ -142,6 +143,26 @@ void test_files_and_os_errors() {
     CHECK(::rmdir(dir.c_str()) == 0);  // empty: no temporary file was left behind
 }
 
+void test_load_predict_save_loops() {
+    const std::string dir = make_temp_dir();
+    const std::string path = dir + "/model.akq";
+    akq::io::save_model(small_model(), path);
+    std::vector<uint8_t> input(2 * 5 * 4 * 3);
+    for (size_t i = 0; i < input.size(); ++i) input[i] = static_cast<uint8_t>(i * 29);
+    std::vector<float> first;
+    for (int i = 0; i < 50; ++i) {
+        const akq::ModelSpec spec = akq::io::load_model(path);
+        akq::Engine engine(spec);
+        std::vector<float> predicted(2 * 3);
+        engine.predict(input.data(), 2, predicted.data(), 1 + i % 2);
+        if (first.empty()) first = predicted;
+        CHECK(predicted == first);
+        akq::io::save_model(spec, path);
+    }
+    std::remove(path.c_str());
+    ::rmdir(dir.c_str());
+}
+
 void test_load_save_loops() {
     const std::string dir = make_temp_dir();
     const std::string path = dir + "/model.akq";
@@ -166,6 +187,7 @@ int main() {
     test_invalid_model_is_not_serialized();
     test_files_and_os_errors();
     test_load_save_loops();
+    test_load_predict_save_loops();
     if (failures) std::cerr << failures << " checks failed\n";
     else std::cout << "test_io: all checks passed\n";
     return failures ? EXIT_FAILURE : EXIT_SUCCESS;

@@ -1,10 +1,14 @@
 """Small valid models, one per layer mix, as the fuzzers' seed corpus.
 
-    PYTHONPATH=python python tests/fuzz/make_seeds.py   # rewrites tests/fuzz/corpus/model_file/*.akq
+    PYTHONPATH=python python tests/fuzz/make_seeds.py   # rewrites tests/fuzz/corpus/{model_file,engine}/*
+
+An engine seed is a u16 LE model size, the model's bytes, then a control byte and input bytes
+(tests/fuzz/fuzz_engine.cpp).
 """
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +16,7 @@ import numpy as np
 import akq
 
 CORPUS = Path(__file__).parent / "corpus" / "model_file"
+ENGINE_CORPUS = Path(__file__).parent / "corpus" / "engine"
 
 
 def _fill(model: akq.Model, seed: int) -> akq.Model:
@@ -57,6 +62,11 @@ def seed_models() -> dict[str, akq.Model]:
 
 if __name__ == "__main__":
     CORPUS.mkdir(parents=True, exist_ok=True)
+    ENGINE_CORPUS.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(0)
     for name, model in seed_models().items():
         model.save(CORPUS / f"{name}.akq")
-        print(name, (CORPUS / f"{name}.akq").stat().st_size, "bytes")
+        data = model.to_bytes()
+        inputs = bytes([0x80 | 1]) + rng.integers(0, 256, 96, dtype=np.uint8).tobytes()
+        (ENGINE_CORPUS / f"{name}.bin").write_bytes(struct.pack("<H", len(data)) + data + inputs)
+        print(name, len(data), "bytes")

@@ -1,6 +1,7 @@
-"""Fuzz smoke runs (about a minute in all): the Python mutation loop always, libFuzzer when clang has it.
+"""Fuzz smoke runs of the .akq reader and the engine: the Python mutation loops always (about 30 s),
+the libFuzzer harnesses (20 s each plus their build) when clang with libFuzzer is installed.
 
-Longer runs: scripts/fuzz.sh SECONDS (libFuzzer) or tests/fuzz/mutate.py ITERATIONS; docs/fuzzing.md.
+Longer runs: scripts/fuzz.sh SECONDS HARNESS, tests/fuzz/mutate.py reader|engine N; see docs/fuzzing.md.
 """
 
 import re
@@ -29,6 +30,12 @@ def test_python_mutation_fuzz_of_the_reader():
     assert counts["rejected"] > 50_000 and counts["accepted"] > 1_000  # both paths exercised
 
 
+def test_python_mutation_fuzz_of_the_engine():
+    counts = mutate.run_engine(60_000, seed=1)
+    print(counts)
+    assert counts["compared"] > 1_000 and counts.get("InputError", 0) > 100  # runs and typed refusals both seen
+
+
 def _libfuzzer_available() -> bool:
     clang = shutil.which("clang++")
     if clang is None:
@@ -40,10 +47,11 @@ def _libfuzzer_available() -> bool:
 @pytest.mark.skipif(not _libfuzzer_available(),
                     reason="clang++/libFuzzer not installed (apt-get install clang libclang-rt-14-dev); "
                            "the Python mutation fuzz above covers the reader")
-def test_libfuzzer_smoke_of_the_reader():
-    result = subprocess.run([str(ROOT / "scripts" / "fuzz.sh"), "25"], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300)
+@pytest.mark.parametrize("harness", ["fuzz_model_file", "fuzz_engine"])
+def test_libfuzzer_smoke(harness):
+    result = subprocess.run([str(ROOT / "scripts" / "fuzz.sh"), "20", harness], cwd=ROOT, capture_output=True,
+                            text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-4000:]
     runs = int(re.search(r"stat::number_of_executed_units: (\d+)", result.stderr).group(1))
-    print(f"libFuzzer: {runs} runs")
+    print(f"libFuzzer {harness}: {runs} runs")
     assert runs > 10_000
