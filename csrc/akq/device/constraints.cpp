@@ -180,16 +180,16 @@ void check_fully_connected(const LayerSpec& l, Collector& c) {
 }
 
 const char* kScaleHint =
-    "likely cause: a tiny BatchNormalization gamma (or a large weight scale) inflates this layer's scale "
-    "factor; constrain the gammas with akq.gamma_constraint.add_gamma_constraint(model) and retrain";
+    "a tiny BatchNormalization gamma (or a large weight scale) inflates this layer's scale factor; fix: "
+    "constrain the gammas with akq.gamma_constraint.add_gamma_constraint(model) and retrain";
 const char* kInputScaleHint =
-    "likely cause: a too large input scaling or a tiny BatchNormalization gamma inflates the scale factor "
-    "of the input layer; reduce input_scaling in akq.convert() or use "
+    "a too large input scaling or a tiny BatchNormalization gamma inflates the scale factor of the input "
+    "layer; fix: reduce input_scaling in akq.convert(), or use "
     "akq.gamma_constraint.add_gamma_constraint(model) and retrain";
 const char* kStepHint =
-    "likely cause: the activation step is huge compared to the weight scale (a tiny BatchNormalization gamma "
-    "or a large input scaling); use akq.gamma_constraint.add_gamma_constraint(model) and retrain, or "
-    "reduce input_scaling";
+    "the activation step is huge compared to the weight scale (a tiny BatchNormalization gamma or a large "
+    "input scaling); fix: use akq.gamma_constraint.add_gamma_constraint(model) and retrain, or reduce "
+    "input_scaling";
 
 void check_threshold(const LayerSpec& l, int32_t bits, const char* hint, Collector& c) {
     const int64_t low = -(int64_t{1} << (bits - 1)), high = (int64_t{1} << (bits - 1)) - 1;
@@ -225,7 +225,8 @@ void check_step(const LayerSpec& l, int32_t bits, const char* backend, Collector
 
 std::string Problem::message() const {
     const char* what = kind == ProblemKind::Mapping ? "Error when mapping layer '" : "Error when programming layer '";
-    return what + layer + "': " + reason + (hint.empty() ? "" : ". Fix: " + hint);
+    const char* lead = kind == ProblemKind::Mapping ? ". Fix: " : ". Likely cause: ";
+    return what + layer + "': " + reason + (hint.empty() ? "" : lead + hint);
 }
 
 std::vector<Problem> structural_problems(const LayerSpec& l) {
