@@ -77,7 +77,8 @@ void bind_performance(py::module_& m) {
     py::class_<dev::LayerActivity>(m, "LayerActivity")
         .def(py::init<>())
         .def_readwrite("input_events", &dev::LayerActivity::input_events)
-        .def_readwrite("output_events", &dev::LayerActivity::output_events);
+        .def_readwrite("output_events", &dev::LayerActivity::output_events)
+        .def_readwrite("synaptic_ops", &dev::LayerActivity::synaptic_ops);
     py::class_<dev::LayerPerformance>(m, "LayerPerformance")
         .def_readonly("layer", &dev::LayerPerformance::layer)
         .def_readonly("backend", &dev::LayerPerformance::backend)
