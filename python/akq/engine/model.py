@@ -157,11 +157,15 @@ class Model:
         return (Model.from_bytes, (self.to_bytes(),))
 
     # -- hardware: akq/engine/device.py ----------------------------------------------------------
-    def map(self, device, hw_only: bool = False) -> None:
-        """Allocate the layers to the neural processors of `device` (e.g. akq.AKD1000())."""
+    def map(self, device, hw_only: bool = False, mode: str = "minimal") -> None:
+        """Allocate the layers to the neural processors of `device` (e.g. akq.AKD1000()).
+
+        mode "minimal" uses as few NPs as each layer needs (the reference mapper); "all_nps" then spreads
+        the busiest layers over the free NPs for throughput (the default of later akida releases).
+        """
         from .device import map_model
 
-        map_model(self, device, hw_only)
+        map_model(self, device, hw_only, mode)
 
     def summary(self) -> str:
         """Print (and return) a table of the layers: type, output shape, kernel shapes; once mapped, the
