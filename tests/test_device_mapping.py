@@ -92,3 +92,24 @@ def test_too_many_nps_for_one_sequence_become_passes_or_an_error():
     assert [len(model.get_layer(f"conv_{i}").mapping.nps) for i in range(3)] == [32, 32, 32]
     with pytest.raises(HardwareError, match="not enough NPs available"):
         model.map(akq.AKD1000(), hw_only=True)
+
+
+def ds_cnn():
+    layers = [akq.InputConvolutional((49, 10, 1), 5, 64, name="conv_0", kernel_stride=2, weights_bits=8, act_bits=4)]
+    layers += [akq.SeparableConvolutional(3, 64, name=f"separable_{i}", weights_bits=4, act_bits=4)
+               for i in range(1, 5)]
+    layers.append(akq.FullyConnected(33, name="dense_5", weights_bits=4, activation=False))
+    return akq.Model(layers)
+
+
+def test_all_nps_mode_spreads_filters_like_the_published_ds_cnn_mapping():
+    model = ds_cnn()
+    model.map(akq.AKD1000())
+    assert akq.engine.device.np_count(model) == 5  # minimal: one NP per layer (the reference mapper, SPEC D)
+    model.map(akq.AKD1000(), mode="all_nps")
+    assert akq.engine.device.np_count(model) == 65  # as the akida CLI reports for DS-CNN KWS (AKD1000-FACTS)
+    for i in range(1, 5):
+        assert [np_.filters for np_ in model.get_layer(f"separable_{i}").mapping.nps] == [4] * 16
+    assert len({np_.ident for layer in model.layers for np_ in layer.mapping.nps}) == 66  # 65 NPs + HRC
+    with pytest.raises(LayerError, match="map mode"):
+        model.map(akq.AKD1000(), mode="fast")

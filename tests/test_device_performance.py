@@ -99,3 +99,12 @@ def test_needs_a_mapping_and_activity():
         Performance(model, activity={"conv": (1, 1)})
     with pytest.raises(InputError):
         assumed_activity(model, 1.0)
+
+
+def test_per_layer_chart(tmp_path):
+    from akq.plot import plot_performance
+
+    model = conv_model()
+    p = Performance(model, activity=assumed_activity(model, 0.5))
+    path = plot_performance(p, tmp_path / "charts" / "performance.png")
+    assert path.exists() and path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
