@@ -113,3 +113,18 @@ def test_all_nps_mode_spreads_filters_like_the_published_ds_cnn_mapping():
     assert len({np_.ident for layer in model.layers for np_ in layer.mapping.nps}) == 66  # 65 NPs + HRC
     with pytest.raises(LayerError, match="map mode"):
         model.map(akq.AKD1000(), mode="fast")
+
+
+def test_program_size_estimate_tracks_the_reference():
+    # An estimate (the encoding is not published): median within 20 % of the reference's program_bytes.
+    errors = []
+    for case in CASES:
+        model = akida_model(case)
+        model.map(akq.AKD1000())
+        reference = {s["name"]: s["program_bytes"] for s in case.akida_json["hw_map"]["sequences"]}
+        for sequence in model.sequences:
+            if sequence.program_size is None:
+                assert reference[sequence.name] is None
+            else:
+                errors.append(abs(sequence.program_size - reference[sequence.name]) / reference[sequence.name])
+    assert len(errors) == 59 and np.median(errors) < 0.2
