@@ -4,4 +4,5 @@ from .performance import plot_performance
 from .weights import (KernelStats, format_weight_stats, plot_discretized_weights, plot_weight_stats,
                       weight_stats)
 
-__all__ = ["KernelStats", "format_weight_stats", "plot_performance", "plot_discretized_weights", "plot_weight_stats", "weight_stats"]
+__all__ = ["KernelStats", "format_weight_stats", "plot_discretized_weights", "plot_performance",
+           "plot_weight_stats", "weight_stats"]
