@@ -13,23 +13,22 @@ from __future__ import annotations
 import argparse
 import time
 
-import numpy as np
-
 import akq
+import numpy as np
 from akq.engine.performance import Performance
 
 RNG = np.random.default_rng(2024)
 STATIC_BOARD_W = 0.912  # the reference board's floor (AKD1000-FACTS)
 PUBLISHED = {
-    "AkidaNet 0.5/224": dict(nps=68, clocks=43_000_636, frames=10, fps=43.48, energy_mj=23.48, dynamic_mj=2.51,
-                             program=1_361_244, dense_clocks=13.7e6),
-    "DS-CNN KWS": dict(nps=65, clocks=93_965, frames=1, program=88_748),
+    "AkidaNet 0.5/224": {"nps": 68, "clocks": 43_000_636, "frames": 10, "fps": 43.48, "energy_mj": 23.48,
+                         "dynamic_mj": 2.51, "program": 1_361_244, "dense_clocks": 13.7e6},
+    "DS-CNN KWS": {"nps": 65, "clocks": 93_965, "frames": 1, "program": 88_748},
 }
 
 
 def akidanet_layers(alpha=0.5, size=224, classes=1000):
     """AkidaNet (MobileNet-v1 with standard convolutions first), as in BrainChip's model zoo."""
-    f = lambda n: int(n * alpha)  # noqa: E731
+    f = lambda n: int(n * alpha)
     layers = [akq.InputConvolutional((size, size, 3), 3, f(32), name="conv_0", kernel_stride=2, weights_bits=8,
                                      act_bits=4),
               akq.Convolutional(3, f(64), name="conv_1", weights_bits=4, act_bits=4),

@@ -5,10 +5,9 @@ HardwareError naming the layer and the rule, that check_hardware() reports it, a
 map() runs the layer in software instead.
 """
 
+import akq
 import numpy as np
 import pytest
-
-import akq
 from akq.errors import HardwareError
 
 P = akq.PoolType
@@ -83,8 +82,8 @@ STRUCTURAL = [
     ("sep valid", lambda: cnp(akq.SeparableConvolutional, padding=akq.Padding.Valid), "Only padding same"),
     # FullyConnected on an FNP
     ("fc 8-bit", lambda: fc(weights_bits=8), "Weight bits should be between 1 and 4 inclusive"),
-    ("fc inputs", lambda: fc(shape=(240, 240, 1)), "Input dimensions are too large to fit in a FNP.  The maximum "
-                                                   "value is 57334"),
+    ("fc inputs", lambda: fc(shape=(240, 240, 1)),
+     "Input dimensions are too large to fit in a FNP.  The maximum value is 57334"),
 ]
 
 

@@ -2,10 +2,9 @@
 
 import collections
 
+import akq
 import numpy as np
 import pytest
-
-import akq
 from akq.errors import HardwareError, LayerError
 from golden_cases import akida_model, all_cases
 

@@ -1,9 +1,8 @@
 """The cycle-approximate performance model: driven by the engine's event counts, monotone, deterministic."""
 
+import akq
 import numpy as np
 import pytest
-
-import akq
 from akq.engine.performance import Performance, assumed_activity
 from akq.errors import EngineError, InputError
 

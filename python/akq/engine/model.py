@@ -187,13 +187,13 @@ class Model:
                 lines.append(title)
             for layer in layers:
                 kernel = "" if layer._type == LayerType.InputData else str(tuple(layer._spec.weights.shape))
-                row = f"{layer.name + ' (' + _SHORT_TYPE[layer._type] + ')':<40}{str(list(layer.output_dims)):<18}"
+                row = f"{layer.name + ' (' + _SHORT_TYPE[layer._type] + ')':<40}{list(layer.output_dims)!s:<18}"
                 nps = "" if not mapped or layer._type == LayerType.InputData else "N/A"
                 if layer.mapping is not None and layer._type != LayerType.InputConvolutional:
                     nps = str(len(layer.mapping.nps))
                 lines.append(f"{row}{kernel:<20}{nps}")
                 if layer._type == LayerType.SeparableConvolutional:
-                    lines.append(f"{'':<58}{str(tuple(layer._spec.weights_pw.shape)):<20}")
+                    lines.append(f"{'':<58}{tuple(layer._spec.weights_pw.shape)!s:<20}")
         text = "\n".join(lines)
         print(text)
         return text
