@@ -127,3 +127,52 @@ def test_program_size_estimate_tracks_the_reference():
             else:
                 errors.append(abs(sequence.program_size - reference[sequence.name]) / reference[sequence.name])
     assert len(errors) == 59 and np.median(errors) < 0.2
+
+
+def random_model(rng):
+    """A random small model the engine accepts, with random (possibly unmappable) parameters."""
+    c = int(rng.choice([1, 2, 3, 8]))
+    size = int(rng.integers(5, 40))
+    model = akq.Model([akq.InputData((size, size, c), name="in") if rng.random() < 0.5 else
+                       akq.InputConvolutional((size, size, c), int(rng.choice([1, 3, 5])), int(rng.integers(1, 40)),
+                                              name="in", weights_bits=int(rng.choice([2, 4, 8])), act_bits=4)])
+    for i in range(int(rng.integers(1, 5))):
+        d0, d1, _ = model.output_shape
+        kind = rng.choice(["conv", "sep", "fc"]) if min(d0, d1) >= 3 else "fc"
+        last = rng.random() < 0.2
+        if kind == "fc":
+            layer = akq.FullyConnected(int(rng.integers(1, 64)), name=f"l{i}", weights_bits=int(rng.choice([2, 4, 8])),
+                                       act_bits=4)
+        else:
+            cls = akq.Convolutional if kind == "conv" else akq.SeparableConvolutional
+            pool = rng.choice([akq.PoolType.NoPooling, akq.PoolType.Max, akq.PoolType.Average])
+            layer = cls(int(rng.choice([1, 3, 5])) if kind == "conv" else 3, int(rng.integers(1, 300)), name=f"l{i}",
+                        kernel_stride=int(rng.choice([1, 2])), padding=rng.choice([akq.Padding.Same, akq.Padding.Valid]),
+                        pool_type=pool, pool_size=2 if pool == akq.PoolType.Max else -1,
+                        weights_bits=int(rng.choice([2, 4, 8])), act_bits=4)
+        try:
+            model.add(layer)
+        except akq.errors.LayerError:
+            break
+        if layer._type == akq.LayerType.FullyConnected or last:
+            break
+    return model
+
+
+def test_random_models_map_consistently():
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        model = random_model(rng)
+        problems = akq.check_hardware(model)
+        try:
+            model.map(akq.AKD1000(), hw_only=True)
+            assert problems == []
+        except HardwareError as error:
+            assert problems and str(error) == problems[0].message
+        model.map(akq.AKD1000())
+        names = [layer.name for s in model.sequences for layer in s.layers]
+        assert names == [layer.name for layer in model.layers if layer._type != akq.LayerType.InputData]
+        hardware = {layer.name for s in model.sequences if s.backend.name == "Hardware" for layer in s.layers}
+        assert hardware == {layer.name for layer in model.layers if layer.mapping is not None}
+        if not problems and names:
+            assert len(model.sequences) == 1 and model.sequences[0].backend.name == "Hardware"
