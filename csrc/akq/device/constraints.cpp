@@ -270,8 +270,7 @@ std::vector<Problem> sequence_problems(const LayerSpec& l, const LayerSpec* next
     if (!cnp || !max_pooled(l)) return c.take();
     if (next == nullptr)
         c.map("a layer with max pooling cannot be the last layer of a sequence",
-              "the next layer runs in software (or there is none): end the hardware part with a layer without "
-              "max pooling");
+              "make the next layer mappable, or end the model with a layer without max pooling");
     else if (next->type != LayerType::Convolutional && next->type != LayerType::SeparableConvolutional)
         c.map("a layer with max pooling must be followed by another convolutional or separable convolutional layer",
               "insert a convolution between the max pooling and '" + next->name + "'");
