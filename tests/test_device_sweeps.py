@@ -13,10 +13,8 @@ The cells are mapped through the core (`_core.map_model` on a ModelSpec without 
 here would need up to 100 MB of zero weights through the public API, which maps the same ModelSpec.
 """
 
-import numpy as np
-import pytest
-
 import akq
+import pytest
 from akq import _core
 from akq.errors import HardwareError
 

@@ -68,16 +68,19 @@ void bind_mapping(py::module_& m) {
         .def_readonly("max_filters_per_np", &dev::CnpSplit::max_filters_per_np)
         .def_readonly("filters", &dev::CnpSplit::filters)
         .def_readonly("problem", &dev::CnpSplit::problem);
-    m.def("map_model", &dev::map_model, py::arg("model"), py::arg("device"), py::arg("hw_only"));
+    py::enum_<dev::MapMode>(m, "MapMode").value("Minimal", dev::MapMode::Minimal).value("AllNps", dev::MapMode::AllNps);
+    m.def("map_model", &dev::map_model, py::arg("model"), py::arg("device"), py::arg("hw_only"),
+          py::arg("mode") = dev::MapMode::Minimal);
     m.def("check_hardware", &dev::check_hardware, py::arg("model"));
-    m.def("split_cnp_layer", &dev::split_cnp_layer, py::arg("layer"));
+    m.def("split_cnp_layer", &dev::split_cnp_layer, py::arg("layer"), py::arg("filter_groups") = 1);
 }
 
 void bind_performance(py::module_& m) {
     py::class_<dev::LayerActivity>(m, "LayerActivity")
         .def(py::init<>())
         .def_readwrite("input_events", &dev::LayerActivity::input_events)
-        .def_readwrite("output_events", &dev::LayerActivity::output_events);
+        .def_readwrite("output_events", &dev::LayerActivity::output_events)
+        .def_readwrite("synaptic_ops", &dev::LayerActivity::synaptic_ops);
     py::class_<dev::LayerPerformance>(m, "LayerPerformance")
         .def_readonly("layer", &dev::LayerPerformance::layer)
         .def_readonly("backend", &dev::LayerPerformance::backend)

@@ -81,7 +81,7 @@ std::vector<int32_t> balance_filters(int32_t filters, int32_t groups) {
     return out;
 }
 
-CnpSplit split_cnp_layer(const LayerSpec& l) {
+CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups) {
     CnpSplit s;
     if (filter_too_big(l)) {
         s.problem = kTooBig;
@@ -105,7 +105,8 @@ CnpSplit split_cnp_layer(const LayerSpec& l) {
     s.strips = static_cast<int32_t>((l.input_dims[0] + width - 1) / width);
     s.strip_width = static_cast<int32_t>(width);
     s.max_filters_per_np = static_cast<int32_t>(per_np);
-    const int32_t groups = static_cast<int32_t>((l.filters + per_np - 1) / per_np);
+    const int32_t needed = static_cast<int32_t>((l.filters + per_np - 1) / per_np);
+    const int32_t groups = std::min(l.filters, std::max(needed, filter_groups));
     const std::vector<int32_t> strip = balance_filters(l.filters, groups);
     for (int32_t i = 0; i < s.strips; ++i) s.filters.insert(s.filters.end(), strip.begin(), strip.end());
     return s;

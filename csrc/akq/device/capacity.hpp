@@ -19,7 +19,9 @@ struct CnpSplit {
     std::string problem;
 };
 
-CnpSplit split_cnp_layer(const LayerSpec& l);
+// `filter_groups` asks for at least that many NPs per strip (the all-NPs mapping spreads filters for
+// speed); the split never gives an NP fewer than one filter.
+CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups = 1);
 
 // Filters of `groups` NPs sharing `filters` evenly: ceil(F/n) each, the rest on the last NP
 // (1024 over 3 NPs -> 342, 342, 340 as the reference reports [SPEC D.5]).

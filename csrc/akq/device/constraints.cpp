@@ -180,16 +180,16 @@ void check_fully_connected(const LayerSpec& l, Collector& c) {
 }
 
 const char* kScaleHint =
-    "likely cause: a tiny BatchNormalization gamma (or a large weight scale) inflates this layer's scale "
-    "factor; constrain the gammas with akq.gamma_constraint.add_gamma_constraint(model) and retrain";
+    "a tiny BatchNormalization gamma (or a large weight scale) inflates this layer's scale factor; fix: "
+    "constrain the gammas with akq.gamma_constraint.add_gamma_constraint(model) and retrain";
 const char* kInputScaleHint =
-    "likely cause: a too large input scaling or a tiny BatchNormalization gamma inflates the scale factor "
-    "of the input layer; reduce input_scaling in akq.convert() or use "
+    "a too large input scaling or a tiny BatchNormalization gamma inflates the scale factor of the input "
+    "layer; fix: reduce input_scaling in akq.convert(), or use "
     "akq.gamma_constraint.add_gamma_constraint(model) and retrain";
 const char* kStepHint =
-    "likely cause: the activation step is huge compared to the weight scale (a tiny BatchNormalization gamma "
-    "or a large input scaling); use akq.gamma_constraint.add_gamma_constraint(model) and retrain, or "
-    "reduce input_scaling";
+    "the activation step is huge compared to the weight scale (a tiny BatchNormalization gamma or a large "
+    "input scaling); fix: use akq.gamma_constraint.add_gamma_constraint(model) and retrain, or reduce "
+    "input_scaling";
 
 void check_threshold(const LayerSpec& l, int32_t bits, const char* hint, Collector& c) {
     const int64_t low = -(int64_t{1} << (bits - 1)), high = (int64_t{1} << (bits - 1)) - 1;
@@ -225,7 +225,8 @@ void check_step(const LayerSpec& l, int32_t bits, const char* backend, Collector
 
 std::string Problem::message() const {
     const char* what = kind == ProblemKind::Mapping ? "Error when mapping layer '" : "Error when programming layer '";
-    return what + layer + "': " + reason + (hint.empty() ? "" : ". Fix: " + hint);
+    const char* lead = kind == ProblemKind::Mapping ? ". Fix: " : ". Likely cause: ";
+    return what + layer + "': " + reason + (hint.empty() ? "" : lead + hint);
 }
 
 std::vector<Problem> structural_problems(const LayerSpec& l) {
@@ -269,8 +270,7 @@ std::vector<Problem> sequence_problems(const LayerSpec& l, const LayerSpec* next
     if (!cnp || !max_pooled(l)) return c.take();
     if (next == nullptr)
         c.map("a layer with max pooling cannot be the last layer of a sequence",
-              "the next layer runs in software (or there is none): end the hardware part with a layer without "
-              "max pooling");
+              "make the next layer mappable, or end the model with a layer without max pooling");
     else if (next->type != LayerType::Convolutional && next->type != LayerType::SeparableConvolutional)
         c.map("a layer with max pooling must be followed by another convolutional or separable convolutional layer",
               "insert a convolution between the max pooling and '" + next->name + "'");

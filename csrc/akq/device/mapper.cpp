@@ -50,14 +50,18 @@ private:
     std::vector<bool> used_;
 };
 
+bool on_cnps(const LayerSpec& l) {
+    return l.type == LayerType::Convolutional || l.type == LayerType::SeparableConvolutional;
+}
+
 // The NPs a hardware layer needs: (type, filters) per NP.
-std::vector<std::pair<NpType, int32_t>> np_demand(const LayerSpec& l) {
+std::vector<std::pair<NpType, int32_t>> np_demand(const LayerSpec& l, int32_t filter_groups = 1) {
     switch (l.type) {
         case LayerType::InputConvolutional: return {{NpType::HRC, 0}};
         case LayerType::FullyConnected: return {{NpType::FNP3, l.filters}};
         default: {
             std::vector<std::pair<NpType, int32_t>> out;
-            for (int32_t f : split_cnp_layer(l).filters) out.emplace_back(NpType::CNP1, f);
+            for (int32_t f : split_cnp_layer(l, filter_groups).filters) out.emplace_back(NpType::CNP1, f);
             return out;
         }
     }
@@ -86,6 +90,44 @@ std::vector<NpAllocation> allocate(const std::vector<std::pair<NpType, int32_t>>
         }
     }
     return out;
+}
+
+// Updates per frame if every input were an event: what the all-NPs mapping balances.
+double dense_work(const LayerSpec& l) {
+    const auto out = conv_output_size(l);
+    const double positions = static_cast<double>(out[0]) * out[1];
+    const double k2 = static_cast<double>(l.kernel_size[0]) * l.kernel_size[1], c = l.input_dims[2];
+    return l.type == LayerType::SeparableConvolutional ? positions * c * (k2 + l.filters)
+                                                       : positions * k2 * c * l.filters;
+}
+
+// Filter groups per layer for the all-NPs mapping: double the NPs of the busiest layer (per NP) while
+// the sequence still fits `budget` NPs and its NPs keep kMinSpreadFiltersPerNp filters.
+std::vector<int32_t> spread_filter_groups(const std::vector<const LayerSpec*>& layers, size_t budget) {
+    std::vector<int32_t> groups(layers.size(), 1);
+    std::vector<size_t> nps(layers.size());
+    size_t total = 0;
+    for (size_t i = 0; i < layers.size(); ++i) {
+        nps[i] = layers[i]->type == LayerType::InputConvolutional ? 0 : np_demand(*layers[i]).size();
+        if (on_cnps(*layers[i])) groups[i] = static_cast<int32_t>(nps[i]) / split_cnp_layer(*layers[i]).strips;
+        total += nps[i];
+    }
+    for (;;) {
+        size_t busiest = layers.size();
+        double most = 0;
+        for (size_t i = 0; i < layers.size(); ++i) {
+            if (!on_cnps(*layers[i]) || layers[i]->filters < 2 * groups[i] * akd1000::kMinSpreadFiltersPerNp) continue;
+            const double work = dense_work(*layers[i]) / static_cast<double>(nps[i]);
+            if (work > most) most = work, busiest = i;
+        }
+        if (busiest == layers.size()) break;
+        const size_t doubled = np_demand(*layers[busiest], 2 * groups[busiest]).size();
+        if (total - nps[busiest] + doubled > budget) break;
+        total += doubled - nps[busiest];
+        nps[busiest] = doubled;
+        groups[busiest] *= 2;
+    }
+    return groups;
 }
 
 std::string sequence_name(Backend b, const std::vector<const LayerSpec*>& layers) {
@@ -129,7 +171,7 @@ std::vector<Problem> check_hardware(const ModelSpec& m) {
     return all;
 }
 
-Mapping map_model(const ModelSpec& m, const Device& d, bool hw_only) {
+Mapping map_model(const ModelSpec& m, const Device& d, bool hw_only, MapMode mode) {
     if (hw_only) {
         const std::vector<Problem> problems = check_hardware(m);
         if (!problems.empty()) throw Error(ErrorKind::Hardware, problems.front().message());
@@ -149,11 +191,15 @@ Mapping map_model(const ModelSpec& m, const Device& d, bool hw_only) {
         seq.name = sequence_name(seq.backend, members);
         seq.passes.emplace_back();
         pool.reset();
+        std::vector<int32_t> groups(members.size(), 1);
+        if (seq.backend == Backend::Hardware && mode == MapMode::AllNps)
+            groups = spread_filter_groups(members, pool.available(NpType::CNP1));
         std::vector<LayerMapping> mapped;
-        for (const LayerSpec* l : members) {
+        for (size_t i = 0; i < members.size(); ++i) {
+            const LayerSpec* l = members[i];
             LayerMapping lm{l->name, {}};
             if (seq.backend == Backend::Hardware) {
-                const auto demand = np_demand(*l);
+                const auto demand = np_demand(*l, groups[i]);
                 if (!fits(demand, pool)) {
                     seq.passes.emplace_back();
                     pool.reset();

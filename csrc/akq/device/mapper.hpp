@@ -12,6 +12,10 @@ namespace akq::device {
 
 enum class Backend : uint8_t { Hardware = 0, Software = 1 };
 
+// Minimal: as few NPs as each layer needs (the reference mapper of SPEC D, and the golden cases).
+// AllNps: then spread the busiest layers over the free NPs for throughput (later akida releases' default).
+enum class MapMode : uint8_t { Minimal = 0, AllNps = 1 };
+
 struct NpAllocation {
     NpIdent ident;
     NpType type = NpType::CNP1;
@@ -43,6 +47,6 @@ std::vector<Problem> check_hardware(const ModelSpec& m);
 
 // Map `m` on `d`. With hw_only, the first problem throws akq::Error(Hardware) with its message;
 // otherwise layers that cannot run on the chip become software sequences.
-Mapping map_model(const ModelSpec& m, const Device& d, bool hw_only);
+Mapping map_model(const ModelSpec& m, const Device& d, bool hw_only, MapMode mode = MapMode::Minimal);
 
 }  // namespace akq::device

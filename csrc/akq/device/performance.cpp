@@ -15,6 +15,7 @@ using namespace perf;
 
 double positions(const std::array<int32_t, 2>& size) { return static_cast<double>(size[0]) * size[1]; }
 
+
 double input_size(const LayerSpec& l) {
     return static_cast<double>(l.input_dims[0]) * l.input_dims[1] * l.input_dims[2];
 }
@@ -45,31 +46,32 @@ struct NpLoad {
     NpIdent ident;
 };
 
-// The slowest NP of a CNP layer: events split over strips (with a halo), updates over filter groups.
-NpLoad cnp_load(const LayerSpec& l, const LayerMapping& lm, double events, double ops) {
+// The slowest NP of a CNP layer: events split over strips (with a halo), updates and emitted events over
+// the filter groups.
+NpLoad cnp_load(const LayerSpec& l, const LayerMapping& lm, double events, double ops, double out_events) {
     const CnpSplit split = split_cnp_layer(l);
     const double strips = std::max(1, split.strips);
     const double halo = strips > 1 ? 1.0 + (l.kernel_size[0] - 1.0) / split.strip_width : 1.0;
     const double strip_events = events / strips * halo;
-    const double neurons_per_strip = positions(conv_output_size(l)) / strips;
     NpLoad worst;
     for (const NpAllocation& np : lm.nps) {
-        const double share = static_cast<double>(np.filters) / l.filters;
-        const double cycles = strip_events * kEventCycles + ops / strips * halo * share / kSynapsesPerCycle +
-                              neurons_per_strip * np.filters / kFireNeuronsPerCycle;
+        const double share = static_cast<double>(np.filters) / l.filters / strips;
+        const double cycles = strip_events * kEventCycles + ops * halo * share / kSynapsesPerCycle +
+                              out_events * share * kEmitCycles;
         if (cycles > worst.cycles) worst = {cycles, np.ident};
     }
     return worst;
 }
 
-NpLoad layer_load(const LayerSpec& l, const LayerMapping& lm, double events, double ops) {
+NpLoad layer_load(const LayerSpec& l, const LayerMapping& lm, const LayerActivity& a, double ops) {
     switch (l.type) {
         case LayerType::InputConvolutional:
-            return {input_size(l) / kHrcValuesPerCycle + ops / kHrcMacsPerCycle, lm.nps.front().ident};
-        case LayerType::FullyConnected:
-            return {events * kEventCycles + ops / kFnpSynapsesPerCycle + l.filters / kFireNeuronsPerCycle,
+            return {input_size(l) / kHrcValuesPerCycle + ops / kHrcMacsPerCycle + a.output_events * kEmitCycles,
                     lm.nps.front().ident};
-        default: return cnp_load(l, lm, events, ops);
+        case LayerType::FullyConnected:
+            return {a.input_events * kEventCycles + ops / kFnpSynapsesPerCycle + a.output_events * kEmitCycles,
+                    lm.nps.front().ident};
+        default: return cnp_load(l, lm, a.input_events, ops, a.output_events);
     }
 }
 
@@ -104,7 +106,7 @@ PerformanceReport estimate_performance(const ModelSpec& m, const Mapping& mappin
             p.backend = Backend::Hardware;
             p.nps = static_cast<int32_t>(lm.nps.size());
             if (l.type != LayerType::InputConvolutional) r.hardware_nps += p.nps;
-            const NpLoad load = layer_load(l, lm, a.input_events, p.synaptic_ops);
+            const NpLoad load = layer_load(l, lm, a, p.synaptic_ops);
             p.cycles = load.cycles + a.output_events / kMeshEventsPerCycle + kHopCycles;
             p.bottleneck_np = {load.ident.col, load.ident.row, load.ident.id};
             const double weight_fetch = a.input_events * (p.synaptic_ops > 0 && a.input_events > 0

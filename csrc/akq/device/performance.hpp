@@ -5,7 +5,7 @@
 //    layer receives, not with its dense size. An NP spends, per frame,
 //        events_np * kEventCycles                 (decode an incoming event, look up its weights)
 //      + synaptic_ops_np / kSynapsesPerCycle      (potential updates, kSynapsesPerCycle lanes in parallel)
-//      + neurons_np / kFireNeuronsPerCycle        (threshold and emit every output neuron once per frame)
+//      + out_events_np * kEmitCycles              (neurons that fire: threshold, quantize, emit)
 //    where a layer split in strips along axis 0 sends each event to the strip(s) whose window holds it
 //    (a halo of k-1 columns is seen by two strips) and each NP updates only its own filters.
 //  * The HRC converts 8-bit pixels densely: input values / kHrcValuesPerCycle + MACs / kHrcMacsPerCycle.
@@ -31,15 +31,15 @@ namespace akq::device {
 
 namespace perf {
 constexpr double kEventCycles = 1.0;            // [CAL] per event reaching an NP
-constexpr double kSynapsesPerCycle = 8.0;       // [CAL] CNP potential updates per cycle
-constexpr double kFireNeuronsPerCycle = 8.0;    // [CAL] neurons thresholded per cycle per NP
-constexpr double kFnpSynapsesPerCycle = 8.0;    // [CAL] FNP updates per cycle
+constexpr double kSynapsesPerCycle = 2.0;       // [CAL] CNP potential updates per cycle
+constexpr double kEmitCycles = 1.0;             // [CAL] per output event an NP emits
+constexpr double kFnpSynapsesPerCycle = 2.0;    // [CAL] FNP updates per cycle
 constexpr double kHrcValuesPerCycle = 1.0;      // [CAL] pixels read per cycle by the HRC
 constexpr double kHrcMacsPerCycle = 64.0;       // [CAL] HRC multiply-accumulates per cycle
 constexpr double kMeshEventsPerCycle = 1.0;     // [CAL] events a layer can send over the mesh per cycle
 constexpr double kHopCycles = 64.0;             // per layer-to-layer handover per frame (assumption)
 constexpr double kDefaultClockHz = 187e6;       // 43.48 frames/s * 4.3 M clocks/frame [FACTS "Derived"]
-constexpr double kEnergyPerSynapticOp = 4e-12;  // [CAL] J; accumulate + SRAM potential read/write
+constexpr double kEnergyPerSynapticOp = 13e-12; // [CAL] J; accumulate + SRAM potential read/write
 constexpr double kEnergyPerEvent = 20e-12;      // [CAL] J; mesh packet and decode
 constexpr double kEnergyPerWeightBit = 0.1e-12; // [CAL] J; weight SRAM read per bit
 constexpr double kStaticPowerW = 0.912;         // board floor while idle [FACTS: 912 mW]

@@ -109,12 +109,17 @@ def _check_device(device):
         raise LayerError(f"map() expects a device such as akq.AKD1000(), got {type(device).__name__}")
 
 
-def map_model(model, device, hw_only: bool = False) -> None:
+_MODES = {"minimal": _core.MapMode.Minimal, "all_nps": _core.MapMode.AllNps}
+
+
+def map_model(model, device, hw_only: bool = False, mode: str = "minimal") -> None:
     """Allocate `model`'s layers to `device`'s NPs; see `akq.Model.map`."""
     _check_device(device)
+    if mode not in _MODES:
+        raise LayerError(f"map mode must be one of {sorted(_MODES)}, got {mode!r}")
     if not model._layers:
         raise LayerError("cannot map an empty model: add layers first")
-    mapping = _core.map_model(model._spec(), device._device, bool(hw_only))
+    mapping = _core.map_model(model._spec(), device._device, bool(hw_only), _MODES[mode])
     by_name = {layer.name: layer for layer in model._layers}
     for layer in model._layers:
         layer.mapping = None
