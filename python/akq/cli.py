@@ -224,7 +224,10 @@ def _load_akq(path):
     _check_readable(path)
     import akq
 
-    return akq.load_model(path)
+    try:
+        return akq.load_model(path)
+    except akq.AkqError as error:
+        raise UserError(f"{path}: {_one_line(error)}") from error
 
 
 def _load_npy(path, argument: str):
