@@ -237,7 +237,7 @@ def test_linear_functional_model_converts():
 
 
 def test_channels_first():
-    raises(seq((4, 8, 8), ql.QuantizedConv2D(4, 3, quantizer=q(), data_format="channels_first", name="cf"), relu()),
+    raises(data(conv(), L.MaxPool2D(data_format="channels_first", padding="same", name="cf"), relu()),
            errors.ModelStructureError, "'cf'", "channels_last")
 
 

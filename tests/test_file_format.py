@@ -400,6 +400,9 @@ def test_sizes_that_would_overflow_are_refused_when_building():
         akq.Model([akq.InputData((4096, 4096, 16)), akq.FullyConnected(16)])
 
 
+@pytest.mark.skipif("libasan" in os.environ.get("LD_PRELOAD", ""),
+                    reason="AddressSanitizer maps terabytes of shadow memory, so RLIMIT_AS cannot apply; "
+                           "scripts/sanitize.sh caps allocations with max_allocation_size_mb instead")
 def test_forged_lengths_allocate_nothing_huge(fields):
     """Under a 1.5 GiB address-space limit, forged multi-gigabyte lengths still give ModelFileError."""
     code = """
@@ -425,3 +428,62 @@ def test_forged_lengths_allocate_nothing_huge(fields):
     proc = run_python(code, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0 and out == "ok\n", err
+
+
+# -- processes, threads, leaks ---------------------------------------------------------------------
+def _bytes_in_worker(model) -> bytes:
+    return model.to_bytes()
+
+
+def test_models_ship_to_worker_processes(model, data):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        assert list(pool.map(_bytes_in_worker, [model, model])) == [data, data]
+
+
+def test_threads_save_and_load_concurrently(tmp_path):
+    from concurrent.futures import ThreadPoolExecutor
+
+    models = [random_model(seed) for seed in range(4)]
+
+    def work(i):
+        path = tmp_path / f"m{i % 4}-{i}.akq"
+        for _ in range(20):
+            models[i % 4].save(path)
+            assert akq.load_model(path).to_bytes() == models[i % 4].to_bytes()
+        return akq.Model.from_bytes(path.read_bytes()).to_bytes()
+
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(work, range(8)))
+    assert results == [models[i % 4].to_bytes() for i in range(8)]
+
+
+def _rss_bytes() -> int:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_load_save_loops_do_not_leak(tmp_path):
+    """~200 KB per call through every entry point; leaking one copy per call would add > 100 MB."""
+    model = akq.Model([akq.InputData((16, 16, 8), name="in"), akq.FullyConnected(100, name="fc", weights_bits=8)])
+    path = tmp_path / "m.akq"
+    model.save(path)
+
+    def cycle(save):
+        data = model.to_bytes()
+        akq.Model.from_bytes(data)
+        akq.load_model(path)
+        pickle.loads(pickle.dumps(model))
+        with pytest.raises(ModelFileError):
+            akq.Model.from_bytes(data[:-1])
+        if save:  # fsync makes saves slow: one in ten
+            model.save(path)
+
+    for i in range(50):
+        cycle(i % 10 == 0)
+    before = _rss_bytes()
+    for i in range(500):
+        cycle(i % 10 == 0)
+    assert _rss_bytes() - before < 30 * 2**20

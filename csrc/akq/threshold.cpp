@@ -74,7 +74,7 @@ FireParameters fire_parameters(const FireInputs& in, int32_t filters) {
         }
         out.threshold[f] = static_cast<int32_t>(floored);
         out.act_step[f] = step;
-        out.potential_step[f] = in.activation ? s * sigma : s;
+        out.potential_step[f] = (in.activation ? s * sigma : s) * positions;
     }
     return out;
 }

@@ -36,7 +36,7 @@ struct FireInputs {
 struct FireParameters {
     std::vector<int32_t> threshold;
     std::vector<float> act_step;
-    std::vector<double> potential_step;  // S * sigma: potential units per Keras activation step
+    std::vector<double> potential_step;  // S * sigma * G: potential units per Keras activation step
 };
 
 // Thresholds floor(th_real) as int32 and steps as float32 for `filters` filters. Throws

@@ -1,12 +1,14 @@
 // C++ checks of the engine without Python: a hand-computed model, the activation rule (SPEC C.6),
 // the zero-step error, and identical results across SIMD levels and thread counts.
 #include <cstdio>
+#include <cmath>
 #include <cstdlib>
 #include <random>
 
 #include "akq/engine/engine.hpp"
 #include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
+#include "akq/engine/plan.hpp"
 #include "akq/error.hpp"
 
 namespace {
@@ -83,6 +85,48 @@ void test_activation_rule() {
     check(akq::activate((1 << 24) + 1, 0, 16, 4) == 1, "28-bit wrap of the numerator");
 }
 
+// The AVX2 activation divides by multiplying with a reciprocal: compare it with the exact scalar
+// rule over steps of every magnitude and numerators at the quotient boundaries.
+void test_vector_activation_matches_the_exact_rule() {
+    if (akq::best_simd_level() < akq::SimdLevel::Avx2) return;
+    std::mt19937 rng(5);
+    akq::LayerSpec l;
+    l.name = "fc";
+    l.type = akq::LayerType::FullyConnected;
+    l.input_dims = {1, 1, 1};
+    const int32_t F = 64;
+    l.filters = F;
+    l.weights_bits = 8;
+    l.output_dims = akq::output_dims(l);
+    l.weights.shape = {1, 1, 1, F};
+    l.weights.data.assign(F, 1);
+    l.threshold.assign(F, 0);
+    for (int32_t f = 0; f < F; ++f) {
+        const float candidates[] = {0.0625f, 1.f, 1.0944437f, 3.3f, 1000.7f, 65535.9f, 8388607.f, 16777218.f,
+                                    16777216.f * 15.9f, 2.f + f};
+        l.act_step.push_back(f < 10 ? candidates[f] : std::ldexp(1.f + (rng() % 1000) / 1000.f, static_cast<int>(rng() % 27) - 4));
+    }
+    for (int32_t bits : {1, 2, 4}) {
+        l.act_bits = bits;
+        const akq::CompiledLayer c = akq::compile_layer(l);
+        std::vector<int32_t> p(F * 64);
+        for (int32_t r = 0; r < 64; ++r)
+            for (int32_t f = 0; f < F; ++f) {
+                const int64_t step = c.step16[f];
+                const int64_t k = rng() % 20, jitter = static_cast<int64_t>(rng() % 3) - 1;
+                int64_t v = (k * step >> bits) + jitter;  // next to a level boundary
+                if (r % 4 == 3) v = static_cast<int32_t>(rng());  // anywhere, incl. wraps
+                p[r * F + f] = static_cast<int32_t>(static_cast<uint32_t>(v));
+            }
+        std::vector<uint8_t> expected(p.size()), got(p.size());
+        const int64_t e1 = akq::scalar_kernels().activate(p.data(), 64, F, F, c.threshold.data(), c.step16.data(),
+                                                          c.magic.data(), c.shift.data(), bits, expected.data());
+        const int64_t e2 = akq::avx2_kernels().activate(p.data(), 64, F, F, c.threshold.data(), c.step16.data(),
+                                                        c.magic.data(), c.shift.data(), bits, got.data());
+        check(expected == got && e1 == e2, "AVX2 activation equals the exact rule");
+    }
+}
+
 void test_zero_step_is_an_engine_error() {
     std::mt19937 rng(1);
     akq::ModelSpec m;
@@ -144,6 +188,7 @@ void test_input_range_error() {
 int main() {
     test_hand_computed_fully_connected();
     test_activation_rule();
+    test_vector_activation_matches_the_exact_rule();
     test_zero_step_is_an_engine_error();
     test_levels_and_threads_agree();
     test_input_range_error();

@@ -28,21 +28,11 @@ int resolve_threads(int threads, int64_t batch) {
 
 // Non-zero inputs, and the weights they touch (per-cell fan-out).
 int64_t count_input_events(const CompiledLayer& L, const uint8_t* input, LayerStatistics& st) {
-    const int64_t cells = int64_t{L.in0} * L.in1, C = L.channels;
-    const Kernels& k = kernels();
-    if (L.type == LayerType::InputData) {
-        const int64_t events = k.count_nonzero(input, cells * C);
-        st.input_events += events;
-        return events;
-    }
-    int64_t events = 0, ops = 0;
-    for (int64_t cell = 0; cell < cells; ++cell) {
-        const int64_t n = C >= 32 ? k.count_nonzero(input + cell * C, C) : scalar_kernels().count_nonzero(input + cell * C, C);
-        events += n;
-        ops += n * L.fanout[cell];
-    }
+    const int64_t cells = int64_t{L.in0} * L.in1;
+    const int64_t events = L.type == LayerType::InputData
+                               ? kernels().count_nonzero(input, cells * L.channels)
+                               : kernels().count_events(input, cells, L.channels, L.fanout.data(), &st.synaptic_ops);
     st.input_events += events;
-    st.synaptic_ops += ops;
     return events;
 }
 

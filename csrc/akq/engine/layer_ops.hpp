@@ -8,13 +8,16 @@
 
 namespace akq {
 
-// Output positions per patch tile: bounds the scratch memory of a convolution.
+// Output positions per depthwise tile: bounds the scratch memory of a separable convolution.
 constexpr int64_t kTile = 32;
 
 // Per-thread scratch, sized once for the largest layer of a model.
 struct Scratch {
-    std::vector<int16_t> patch;        // kTile rows of 2*depth_pairs int16
-    std::vector<int32_t> depthwise;    // kTile rows of C int32
+    std::vector<uint8_t> padded8;      // padded input of a convolution (uint8 kernel, depthwise)
+    std::vector<int16_t> padded16;     // padded input of an InputConvolutional (int16 kernel)
+    std::vector<int16_t> patch;        // separable: kTile rows of int16 depthwise sums
+    std::vector<int32_t> depthwise;    // separable: kTile rows of C int32 depthwise sums
+    std::vector<uint8_t> patch8;       // FC: the input row, zero padded to whole units
     std::vector<const uint8_t*> tap_input;
     std::vector<const int16_t*> tap_weights;
     void reserve_for(const CompiledLayer& layer);
@@ -24,7 +27,7 @@ struct Scratch {
 // pointwise synaptic operations of a separable layer (non-zero depthwise sums x F), else 0.
 int64_t compute_potentials(const CompiledLayer& layer, const uint8_t* input, int32_t* potentials, Scratch& scratch);
 
-// Pools (in place: potentials is clobbered) and activates into `activations` (uint8), or writes the
+// Pools (FC: clamps in place) and activates into `activations` (uint8), or writes the
 // pooled potentials to `out_potentials` for a last layer without activation. `pooled` is scratch
 // of output_size() int32. Returns the number of non-zero outputs.
 int64_t finish_layer(const CompiledLayer& layer, int32_t* potentials, int32_t* pooled, uint8_t* activations,

@@ -3,4 +3,5 @@
 from .weights import (KernelStats, format_weight_stats, plot_discretized_weights, plot_weight_stats,
                       weight_stats)
 
-__all__ = ["KernelStats", "format_weight_stats", "plot_discretized_weights", "plot_weight_stats", "weight_stats"]
+__all__ = ["KernelStats", "format_weight_stats", "plot_discretized_weights", "plot_weight_stats",
+           "weight_stats"]
