@@ -179,7 +179,8 @@ def hardware_text(model, sample, sample_description: str) -> str:
                      + (f", program {seq.program_size} bytes" if seq.program_size else ""))
         for layer in seq.layers:
             nps = layer.mapping.nps if layer.mapping else []
-            where = ", ".join(f"{np.type.name}{tuple(np.ident)}x{np.filters}" for np in nps) or "software"
+            where = ", ".join(f"{np.type.name} {tuple(np.ident)}" + (f" {np.filters} filters" if np.filters else "")
+                              for np in nps) or "software"
             lines.append(f"    {layer.name:<26}{where}")
     lines.append("Hardware check: " + ("every layer fits the AKD1000" if not report["problems"] else
                                        f"{len(report['problems'])} problem(s)"))
