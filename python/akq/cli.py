@@ -129,6 +129,8 @@ def random_inputs(model, count: int):
 def run_batches(model, inputs, batch_size: int, threads=None, quiet: bool = False):
     """Outputs of `model` on `inputs` (predict, or forward if the last layer has an activation) in batches
     with a progress bar, and the engine statistics summed over all batches."""
+    from types import SimpleNamespace
+
     import numpy as np
 
     from .engine.runtime import LayerStatistics, Statistics
@@ -142,7 +144,7 @@ def run_batches(model, inputs, batch_size: int, threads=None, quiet: bool = Fals
                 ("samples", "input_events", "output_events", "synaptic_ops"), 0) | {"input_size": s.input_size})
             for key in ("samples", "input_events", "output_events", "synaptic_ops"):
                 total[key] += getattr(s, key)
-    statistics = Statistics([LayerStatistics(argparse.Namespace(name=n, **t)) for n, t in totals.items()])
+    statistics = Statistics([LayerStatistics(SimpleNamespace(name=n, **t)) for n, t in totals.items()])
     return np.concatenate(outputs), statistics
 
 
