@@ -1,10 +1,9 @@
 """akq.quantize / akq.quantize_layer: the cnn2snn legacy semantics on small models."""
 
+import akq
 import keras
 import numpy as np
 import pytest
-
-import akq
 from akq import quantization_layers as qlayers
 from akq import quantization_ops as qops
 from akq.errors import QuantizationError

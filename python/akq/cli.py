@@ -268,7 +268,7 @@ def _convert_one(source: Path, target: Path, scaling) -> tuple[bool, str]:
         model = akq.convert(_load_keras(source), file_path=target, input_scaling=scaling)
         return True, (f"{source} -> {target}: {len(model.layers)} layers, input {tuple(model.input_shape)}, "
                       f"output {tuple(model.output_shape)}")
-    except Exception as error:  # reported per model; the command fails at the end
+    except Exception as error:  # noqa: BLE001 - reported per model; the command fails at the end
         return False, f"akq: error: {source}: {_one_line(error)}"
 
 
@@ -375,7 +375,7 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("akq: interrupted", file=sys.stderr)
         return 130
-    except Exception as error:  # noqa: BLE001 - every failure becomes one line (or a traceback with --debug)
+    except Exception as error:
         if args.debug:
             raise
         from .errors import AkqError

@@ -30,7 +30,7 @@ class Settings:
     fine_tune_epochs: int
 
     @classmethod
-    def of(cls, fast: bool) -> "Settings":
+    def of(cls, fast: bool) -> Settings:
         if fast:
             return cls(train_images=2000, filters=(8, 16, 16), float_epochs=2, fine_tune_epochs=1)
         return cls(train_images=4000, filters=(16, 32, 32), float_epochs=6, fine_tune_epochs=3)

@@ -34,7 +34,7 @@ class _Entry:
 
 
 def quantize(model: keras.Model, weight_quantization: int = 0, activ_quantization: int = 0,
-             input_weight_quantization: int | None = None, fold_BN: bool = True) -> keras.Model:  # noqa: N803
+             input_weight_quantization: int | None = None, fold_BN: bool = True) -> keras.Model:
     """A quantization-aware copy of `model` (the original is left untouched).
 
     Parameters
@@ -299,7 +299,9 @@ def _kernel_count(layer) -> int:
 def _batchnorm_parameters(bn):
     channels = bn.moving_mean.shape[0]
     ones, zeros = np.ones(channels, np.float32), np.zeros(channels, np.float32)
-    as32 = lambda v: np.asarray(v, np.float32)  # noqa: E731
+    def as32(v):
+        return np.asarray(v, np.float32)
+
     gamma = as32(bn.gamma) if bn.scale else ones
     beta = as32(bn.beta) if bn.center else zeros
     return gamma, beta, as32(bn.moving_mean), as32(bn.moving_variance)
