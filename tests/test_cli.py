@@ -191,8 +191,9 @@ def test_quantize_then_convert(keras_files):
         np.testing.assert_array_equal(a, b)
 
     result = akq_command("convert", keras_files / "tiny_q.keras", "--input-scaling", 255, 0,
-                         "-o", keras_files / "tiny.akq")
+                         "-o", keras_files / "tiny.akq", "--verbose")
     assert result.returncode == 0, result.stderr
+    assert "conv" in result.stdout and "InputConvolutional" in result.stdout  # the conversion report
     converted = akq.load_model(keras_files / "tiny.akq")
     reference = akq.convert(quantized, input_scaling=(255, 0))
     x = np.random.default_rng(0).integers(0, 256, (16, 8, 8, 1), dtype=np.uint8)

@@ -54,10 +54,10 @@ def cmd_convert(args) -> None:
     scaling = tuple(args.input_scaling) if args.input_scaling else None
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(sources)))
     if jobs == 1:
-        outcomes = [_convert_one(s, t, scaling) for s, t in _progress(list(zip(sources, targets)), "converting",
-                                                                            args.quiet or len(sources) == 1)]
+        pairs = _progress(list(zip(sources, targets)), "converting", args.quiet or len(sources) == 1)
+        outcomes = [_convert_one(s, t, scaling, args.verbose) for s, t in pairs]
     else:
-        outcomes = _convert_in_processes(sources, targets, scaling, jobs, args.quiet)
+        outcomes = _convert_in_processes(sources, targets, scaling, args.verbose, jobs, args.quiet)
     failures = [text for ok, text in outcomes if not ok]
     for ok, text in outcomes:
         print(text, file=sys.stdout if ok else sys.stderr)
@@ -260,26 +260,33 @@ def _convert_targets(sources: list[Path], output) -> list[Path]:
     return [(directory / s.stem if directory else s.with_suffix("")).with_suffix(".akq") for s in sources]
 
 
-def _convert_one(source: Path, target: Path, scaling) -> tuple[bool, str]:
-    """Convert one .keras file (in this process); (success, one line of outcome)."""
+def _convert_one(source: Path, target: Path, scaling, verbose: bool) -> tuple[bool, str]:
+    """Convert one .keras file (in this process); (success, what to print)."""
     try:
-        import akq
+        from .converter import convert_with_report
 
-        model = akq.convert(_load_keras(source), file_path=target, input_scaling=scaling)
-        return True, (f"{source} -> {target}: {len(model.layers)} layers, input {tuple(model.input_shape)}, "
-                      f"output {tuple(model.output_shape)}")
+        model, report = convert_with_report(_load_keras(source), scaling)
+        model.save(target)
     except Exception as error:  # noqa: BLE001 - reported per model; the command fails at the end
         return False, f"akq: error: {source}: {_one_line(error)}"
+    text = (f"{source} -> {target}: {len(model.layers)} layers, input {tuple(model.input_shape)}, "
+            f"output {tuple(model.output_shape)}")
+    if verbose:
+        text += "\n" + str(report)
+    elif report.warnings:
+        text += f" ({len(report.warnings)} warning(s) on where it may differ from Keras: rerun with -v)"
+    return True, text
 
 
-def _convert_in_processes(sources, targets, scaling, jobs: int, quiet: bool):
+def _convert_in_processes(sources, targets, scaling, verbose: bool, jobs: int, quiet: bool):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     outcomes = [None] * len(sources)
     # spawn: each worker imports TensorFlow itself (forking a process that threads is unsafe)
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_convert_one, s, t, scaling): i for i, (s, t) in enumerate(zip(sources, targets))}
+        futures = {pool.submit(_convert_one, source, target, scaling, verbose): index
+                   for index, (source, target) in enumerate(zip(sources, targets))}
         for future in _progress(as_completed(futures), "converting", quiet):
             outcomes[futures[future]] = future.result()
     return outcomes
@@ -345,6 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="integer input = SCALE * Keras input + SHIFT (e.g. 255 0 for pixels / 255)")
     convert.add_argument("-o", "--output", help="the .akq file (one model) or a directory (several models); "
                                                 "default: next to each model")
+    convert.add_argument("-v", "--verbose", action="store_true",
+                         help="print each model's conversion report (where the integer model may differ from Keras)")
     convert.add_argument("-j", "--jobs", type=_positive_int, default=None,
                          help="models converted in parallel processes (default: one per core)")
 
