@@ -223,6 +223,8 @@ def test_keras_side_errors(keras_files, tmp_path):
     assert_user_error(akq_command("quantize", tmp_path / "model.h5"), "must end with .keras")
     assert_user_error(akq_command("convert", keras_files / "tiny.keras", "-o", tmp_path / "x.onnx"),
                       "must end with .akq")
+    assert_user_error(akq_command("quantize", keras_files / "tiny.keras", "-o", tmp_path / "q.h5"),
+                      "must end with .keras")
     assert_user_error(akq_command("convert", keras_files / "tiny.keras", keras_files / "tiny.keras",
                                   "-o", tmp_path / "x.akq"), "give a directory")
     assert_user_error(akq_command("quantize", keras_files / "fused.keras"), "'fused'", "activation='relu'")

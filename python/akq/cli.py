@@ -31,11 +31,11 @@ def cmd_demo(args) -> None:
 def cmd_quantize(args) -> None:
     import akq
 
+    output = Path(args.output or Path(args.model).with_name(Path(args.model).stem + "_quantized.keras"))
+    _check_suffix(output, ".keras", "-o/--output")
     model = _load_keras(args.model)
     quantized = akq.quantize(model, args.weight_quantization, args.activ_quantization,
                              args.input_weight_quantization, fold_BN=not args.no_fold_bn)
-    output = Path(args.output or Path(args.model).with_name(Path(args.model).stem + "_quantized.keras"))
-    _check_suffix(output, ".keras", "-o/--output")
     quantized.save(output)
     for layer in quantized.layers:
         quantizer = getattr(layer, "quantizer", None)
