@@ -384,6 +384,9 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("akq: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader went away (e.g. `akq info m.akq | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except Exception as error:
         if args.debug:
             raise
