@@ -1,10 +1,9 @@
 """akq.quantize / akq.quantize_layer: the cnn2snn legacy semantics on small models."""
 
+import akq
 import keras
 import numpy as np
 import pytest
-
-import akq
 from akq import quantization_layers as qlayers
 from akq import quantization_ops as qops
 from akq.errors import QuantizationError
@@ -265,3 +264,25 @@ def test_quantized_models_round_trip_through_keras_files(float_model, images, tm
     loaded = keras.models.load_model(tmp_path / "q.keras")
     assert _types(loaded) == _types(q)
     np.testing.assert_array_equal(loaded(images), q(images))
+
+
+def test_quantized_models_convert_and_the_engine_follows_keras():
+    keras.utils.set_random_seed(4)
+    model = keras.Sequential([
+        keras.Input((12, 12, 3)),
+        L.Conv2D(8, 3, padding="same", name="conv"), L.BatchNormalization(), L.ReLU(6.0),
+        L.MaxPool2D(padding="same"),
+        L.SeparableConv2D(16, 3, padding="same", name="sep"), L.BatchNormalization(), L.ReLU(6.0),
+        L.Flatten(), L.Dense(10, name="out"),
+    ])
+    _randomize_batchnorms(model, seed=4)
+    quantized = akq.quantize(model, 4, 4, 8)
+    integer_model = akq.convert(quantized, input_scaling=(255, 0))
+    assert [layer.name for layer in integer_model.layers] == ["conv", "sep", "out"]
+    assert [layer.parameters.weights_bits for layer in integer_model.layers] == [8, 4, 4]
+    x = np.random.default_rng(4).integers(0, 256, (64, 12, 12, 3), dtype=np.uint8)
+    keras_logits = np.asarray(quantized(x / np.float32(255)))
+    engine_logits = integer_model.predict(x).reshape(64, -1)
+    scale = np.abs(keras_logits).max()
+    assert np.abs(engine_logits - keras_logits).max() < 0.05 * scale
+    assert np.mean(engine_logits.argmax(1) == keras_logits.argmax(1)) >= 0.9

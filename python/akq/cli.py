@@ -31,11 +31,11 @@ def cmd_demo(args) -> None:
 def cmd_quantize(args) -> None:
     import akq
 
+    output = Path(args.output or Path(args.model).with_name(Path(args.model).stem + "_quantized.keras"))
+    _check_suffix(output, ".keras", "-o/--output")
     model = _load_keras(args.model)
     quantized = akq.quantize(model, args.weight_quantization, args.activ_quantization,
                              args.input_weight_quantization, fold_BN=not args.no_fold_bn)
-    output = Path(args.output or Path(args.model).with_name(Path(args.model).stem + "_quantized.keras"))
-    _check_suffix(output, ".keras", "-o/--output")
     quantized.save(output)
     for layer in quantized.layers:
         quantizer = getattr(layer, "quantizer", None)
@@ -54,10 +54,10 @@ def cmd_convert(args) -> None:
     scaling = tuple(args.input_scaling) if args.input_scaling else None
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(sources)))
     if jobs == 1:
-        outcomes = [_convert_one(s, t, scaling) for s, t in _progress(list(zip(sources, targets)), "converting",
-                                                                            args.quiet or len(sources) == 1)]
+        pairs = _progress(list(zip(sources, targets)), "converting", args.quiet or len(sources) == 1)
+        outcomes = [_convert_one(s, t, scaling, args.verbose) for s, t in pairs]
     else:
-        outcomes = _convert_in_processes(sources, targets, scaling, jobs, args.quiet)
+        outcomes = _convert_in_processes(sources, targets, scaling, args.verbose, jobs, args.quiet)
     failures = [text for ok, text in outcomes if not ok]
     for ok, text in outcomes:
         print(text, file=sys.stdout if ok else sys.stderr)
@@ -129,6 +129,8 @@ def random_inputs(model, count: int):
 def run_batches(model, inputs, batch_size: int, threads=None, quiet: bool = False):
     """Outputs of `model` on `inputs` (predict, or forward if the last layer has an activation) in batches
     with a progress bar, and the engine statistics summed over all batches."""
+    from types import SimpleNamespace
+
     import numpy as np
 
     from .engine.runtime import LayerStatistics, Statistics
@@ -142,7 +144,7 @@ def run_batches(model, inputs, batch_size: int, threads=None, quiet: bool = Fals
                 ("samples", "input_events", "output_events", "synaptic_ops"), 0) | {"input_size": s.input_size})
             for key in ("samples", "input_events", "output_events", "synaptic_ops"):
                 total[key] += getattr(s, key)
-    statistics = Statistics([LayerStatistics(argparse.Namespace(name=n, **t)) for n, t in totals.items()])
+    statistics = Statistics([LayerStatistics(SimpleNamespace(name=n, **t)) for n, t in totals.items()])
     return np.concatenate(outputs), statistics
 
 
@@ -179,7 +181,8 @@ def hardware_text(model, sample, sample_description: str) -> str:
                      + (f", program {seq.program_size} bytes" if seq.program_size else ""))
         for layer in seq.layers:
             nps = layer.mapping.nps if layer.mapping else []
-            where = ", ".join(f"{np.type.name}{tuple(np.ident)}x{np.filters}" for np in nps) or "software"
+            where = ", ".join(f"{np.type.name} {tuple(np.ident)}" + (f" {np.filters} filters" if np.filters else "")
+                              for np in nps) or "software"
             lines.append(f"    {layer.name:<26}{where}")
     lines.append("Hardware check: " + ("every layer fits the AKD1000" if not report["problems"] else
                                        f"{len(report['problems'])} problem(s)"))
@@ -224,7 +227,10 @@ def _load_akq(path):
     _check_readable(path)
     import akq
 
-    return akq.load_model(path)
+    try:
+        return akq.load_model(path)
+    except akq.AkqError as error:
+        raise UserError(f"{path}: {_one_line(error)}") from error
 
 
 def _load_npy(path, argument: str):
@@ -254,26 +260,33 @@ def _convert_targets(sources: list[Path], output) -> list[Path]:
     return [(directory / s.stem if directory else s.with_suffix("")).with_suffix(".akq") for s in sources]
 
 
-def _convert_one(source: Path, target: Path, scaling) -> tuple[bool, str]:
-    """Convert one .keras file (in this process); (success, one line of outcome)."""
+def _convert_one(source: Path, target: Path, scaling, verbose: bool) -> tuple[bool, str]:
+    """Convert one .keras file (in this process); (success, what to print)."""
     try:
-        import akq
+        from .converter import convert_with_report
 
-        model = akq.convert(_load_keras(source), file_path=target, input_scaling=scaling)
-        return True, (f"{source} -> {target}: {len(model.layers)} layers, input {tuple(model.input_shape)}, "
-                      f"output {tuple(model.output_shape)}")
-    except Exception as error:  # reported per model; the command fails at the end
+        model, report = convert_with_report(_load_keras(source), scaling)
+        model.save(target)
+    except Exception as error:  # noqa: BLE001 - reported per model; the command fails at the end
         return False, f"akq: error: {source}: {_one_line(error)}"
+    text = (f"{source} -> {target}: {len(model.layers)} layers, input {tuple(model.input_shape)}, "
+            f"output {tuple(model.output_shape)}")
+    if verbose:
+        text += "\n" + str(report)
+    elif report.warnings:
+        text += f" ({len(report.warnings)} warning(s) on where it may differ from Keras: rerun with -v)"
+    return True, text
 
 
-def _convert_in_processes(sources, targets, scaling, jobs: int, quiet: bool):
+def _convert_in_processes(sources, targets, scaling, verbose: bool, jobs: int, quiet: bool):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor, as_completed
 
     outcomes = [None] * len(sources)
     # spawn: each worker imports TensorFlow itself (forking a process that threads is unsafe)
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(_convert_one, s, t, scaling): i for i, (s, t) in enumerate(zip(sources, targets))}
+        futures = {pool.submit(_convert_one, source, target, scaling, verbose): index
+                   for index, (source, target) in enumerate(zip(sources, targets))}
         for future in _progress(as_completed(futures), "converting", quiet):
             outcomes[futures[future]] = future.result()
     return outcomes
@@ -339,6 +352,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help="integer input = SCALE * Keras input + SHIFT (e.g. 255 0 for pixels / 255)")
     convert.add_argument("-o", "--output", help="the .akq file (one model) or a directory (several models); "
                                                 "default: next to each model")
+    convert.add_argument("-v", "--verbose", action="store_true",
+                         help="print each model's conversion report (where the integer model may differ from Keras)")
     convert.add_argument("-j", "--jobs", type=_positive_int, default=None,
                          help="models converted in parallel processes (default: one per core)")
 
@@ -369,7 +384,10 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print("akq: interrupted", file=sys.stderr)
         return 130
-    except Exception as error:  # noqa: BLE001 - every failure becomes one line (or a traceback with --debug)
+    except BrokenPipeError:  # the reader went away (e.g. `akq info m.akq | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
+    except Exception as error:
         if args.debug:
             raise
         from .errors import AkqError

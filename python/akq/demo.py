@@ -30,7 +30,7 @@ class Settings:
     fine_tune_epochs: int
 
     @classmethod
-    def of(cls, fast: bool) -> "Settings":
+    def of(cls, fast: bool) -> Settings:
         if fast:
             return cls(train_images=2000, filters=(8, 16, 16), float_epochs=2, fine_tune_epochs=1)
         return cls(train_images=4000, filters=(16, 32, 32), float_epochs=6, fine_tune_epochs=3)
@@ -59,8 +59,7 @@ class DemoResult:
             ("Quantized Keras model after fine-tuning", f"{100 * self.fine_tuned_accuracy:.2f} %"),
             ("Integer model in the akq engine", f"{100 * self.engine_accuracy:.2f} %"),
             ("  engine - quantized Keras", f"{100 * (self.engine_accuracy - self.fine_tuned_accuracy):+.2f} points"),
-            ("AKD1000 neural processors used", f"{hw['nps']}" + (f" (+ HRC for the input layer)"
-                                                                if hw.get("hrc") else "")),
+            ("AKD1000 neural processors used", f"{hw['nps']}" + (" (+ HRC for the input layer)" if hw["hrc"] else "")),
             ("Layers left in software", ", ".join(hw["software_layers"]) or "none"),
             ("Estimated latency per frame", f"{hw['latency_ms']:.3f} ms"),
             ("Estimated throughput", f"{hw['fps']:,.0f} frames/s"),
@@ -134,21 +133,32 @@ def engine_accuracy(model, images, labels, batch_size: int = 250, progress: bool
     return correct / len(labels)
 
 
+class _StageClock:
+    """Times the demo's stages and announces each one as it ends."""
+
+    def __init__(self, announce: bool):
+        self.announce = announce
+        self.start = self.last = time.perf_counter()
+        self.stages: dict[str, float] = {}
+
+    def done(self, name: str) -> None:
+        now = time.perf_counter()
+        self.stages[name], self.last = now - self.last, now
+        if self.announce:
+            print(f"[akq demo] {name} done ({self.stages[name]:.1f} s)", flush=True)
+
+    def total(self) -> float:
+        return time.perf_counter() - self.start
+
+
 def run(out_dir="akq-demo", fast: bool = False, seed: int = 0, progress: bool = True) -> DemoResult:
     """Run the demo, write the model file and plots under `out_dir`, and return what it measured."""
-    started = time.perf_counter()
-    stages = {}
+    clock = _StageClock(progress)
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     settings = Settings.of(fast)
     verbose = 1 if progress else 0
-
-    def stage(name, t0=[started]):  # noqa: B006 - a running clock
-        now = time.perf_counter()
-        stages[name] = now - t0[0]
-        t0[0] = now
-        if progress:
-            print(f"[akq demo] {name} done ({stages[name]:.1f} s)", flush=True)
+    stage = clock.done
 
     import keras
 
@@ -189,4 +199,4 @@ def run(out_dir="akq-demo", fast: bool = False, seed: int = 0, progress: bool = 
     stage("map on the AKD1000 and plot")
 
     return DemoResult(float_acc, quantized_acc, fine_tuned_acc, engine_acc, len(y_test), hardware, plots,
-                      akq_file, time.perf_counter() - started, stages)
+                      akq_file, clock.total(), clock.stages)

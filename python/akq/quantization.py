@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
+from . import _core
 from . import quantization_layers as qlayers
 from .errors import QuantizationError
 from .quantization_ops import MaxPerAxisQuantizer, MaxQuantizer
@@ -33,7 +34,7 @@ class _Entry:
 
 
 def quantize(model: keras.Model, weight_quantization: int = 0, activ_quantization: int = 0,
-             input_weight_quantization: int | None = None, fold_BN: bool = True) -> keras.Model:  # noqa: N803
+             input_weight_quantization: int | None = None, fold_BN: bool = True) -> keras.Model:
     """A quantization-aware copy of `model` (the original is left untouched).
 
     Parameters
@@ -282,13 +283,13 @@ def _on_last_axis(bn) -> bool:
 
 
 def _folded(layer, layer_weights: list, bn) -> list:
-    """[kernel(s)..., bias] of `layer` with `bn` folded in: kernel * g, beta + (bias - mean) * g (float32)."""
+    """[kernel(s)..., bias] of `layer` with `bn` folded in (the converter's float32 folding, SPEC B.2)."""
     gamma, beta, mean, variance = _batchnorm_parameters(bn)
-    g = gamma / np.sqrt(variance + np.float32(bn.epsilon))
+    g = _core.batchnorm_scale(gamma, variance, bn.epsilon)
     kernels = [np.asarray(w, np.float32) for w in layer_weights[:_kernel_count(layer)]]
-    bias = np.asarray(layer_weights[-1], np.float32) if layer.use_bias else np.zeros_like(g)
-    kernels[-1] = (kernels[-1] * g).astype(np.float32)  # the output kernel (pointwise for separable)
-    return [*kernels, (beta + (bias - mean) * g).astype(np.float32)]
+    bias = np.asarray(layer_weights[-1], np.float32) if layer.use_bias else None
+    kernels[-1] = _core.scale_output_channels(kernels[-1], g)  # the output kernel (pointwise for separable)
+    return [*kernels, _core.fold_bias(bias, beta, mean, g)]
 
 
 def _kernel_count(layer) -> int:
@@ -298,7 +299,9 @@ def _kernel_count(layer) -> int:
 def _batchnorm_parameters(bn):
     channels = bn.moving_mean.shape[0]
     ones, zeros = np.ones(channels, np.float32), np.zeros(channels, np.float32)
-    as32 = lambda v: np.asarray(v, np.float32)  # noqa: E731
+    def as32(v):
+        return np.asarray(v, np.float32)
+
     gamma = as32(bn.gamma) if bn.scale else ones
     beta = as32(bn.beta) if bn.center else zeros
     return gamma, beta, as32(bn.moving_mean), as32(bn.moving_variance)
