@@ -82,7 +82,9 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
                 continue;
             }
             // Outputs go to the caller's array for the last layer, else to a chunk buffer.
-            uint8_t* next = last ? out_activations + begin * out_size : ws.activations[li % 2].data();
+            // (a last layer without activation writes potentials: out_activations is null then)
+            uint8_t* next = !last ? ws.activations[li % 2].data()
+                                  : out_activations ? out_activations + begin * out_size : nullptr;
             const int64_t next_stride = last ? out_size : ws.activation_stride;
             const int64_t per_call = samples_per_call(L, samples), per_sample = L.positions() * L.filters_padded;
             for (int64_t n0 = 0; n0 < samples; n0 += per_call) {
