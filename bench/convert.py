@@ -17,9 +17,8 @@ REFERENCE_SECONDS = {"ds_cnn_kws": 0.5, "mobilenet_v1_0.5_96": 1.5}
 
 
 def _quantized_stack():
-    import keras
-
     import akq
+    import keras
 
     return keras, akq.quantization_layers, akq.quantization_ops
 
@@ -92,10 +91,9 @@ def main():
     parser.add_argument("--repeats", type=int, default=20)
     parser.add_argument("--copies", type=int, default=100)
     args = parser.parse_args()
+    import akq
     import tensorflow  # noqa: F401  (import cost excluded from every figure)
     from tqdm import tqdm
-
-    import akq
 
     for build in (ds_cnn_kws, mobilenet_v1_05_96):
         model = build()

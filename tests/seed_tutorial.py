@@ -11,6 +11,7 @@ Changes from the seed, and only these:
 
 tests/test_seed_tutorial.py runs this file and checks what the tutorial claims.
 """
+# ruff: noqa: E402  (the tutorial imports where it first needs a module)
 import os
 
 # -- 1. Design a CNN2SNN quantized model

@@ -1,10 +1,9 @@
 """Every refusal of the reference converter (SPEC B.7) raises a typed akq error naming the layer, the
 rule and the fix; check_model_compatibility lists every broken rule."""
 
+import akq
 import numpy as np
 import pytest
-
-import akq
 from akq import errors
 
 keras = pytest.importorskip("keras")
@@ -169,8 +168,8 @@ def test_image_model_must_start_with_quantized_conv(make):
 
 
 @pytest.mark.parametrize("kw, rule", [
-    (dict(kernel=2), "odd"),
-    (dict(kernel=1, strides=2), "kernel_stride"),
+    ({"kernel": 2}, "odd"),
+    ({"kernel": 1, "strides": 2}, "kernel_stride"),
 ], ids=["even-kernel", "stride-beyond-kernel"])
 def test_kernel_rules(kw, rule):
     raises(data(conv(name="k", **kw), relu()), errors.LayerError, "'k'", rule, "Change the Keras layer")
@@ -207,7 +206,7 @@ def test_rescaling_and_input_scaling():
            "input_scaling=None", input_scaling=(255, 0))
 
 
-@pytest.mark.parametrize("scaling", [(0, 0), (-1, 0), (float("nan"), 0), (1,), "x"])
+@pytest.mark.parametrize("scaling", [(0, 0), (-1, 0), (float("nan"), 0), (1,), "x", (1, 1e12)])
 def test_bad_input_scaling(scaling):
     raises(image(conv(), relu()), errors.InputScalingError, "input_scaling", input_scaling=scaling)
 
@@ -237,7 +236,7 @@ def test_linear_functional_model_converts():
 
 
 def test_channels_first():
-    raises(seq((4, 8, 8), ql.QuantizedConv2D(4, 3, quantizer=q(), data_format="channels_first", name="cf"), relu()),
+    raises(data(conv(), L.MaxPool2D(data_format="channels_first", padding="same", name="cf"), relu()),
            errors.ModelStructureError, "'cf'", "channels_last")
 
 
@@ -267,3 +266,18 @@ def test_check_model_compatibility_lists_every_broken_rule(capsys):
 def test_check_model_compatibility_true_for_a_good_model(capsys):
     assert akq.check_model_compatibility(data(conv(), relu(), L.Flatten(), dense())) is True
     assert capsys.readouterr().out == ""
+
+
+def test_threshold_beyond_int32():
+    model = image(conv(name="huge", bits=8), relu(name="r"))
+    w, b = model.get_layer("huge").get_weights()
+    model.get_layer("huge").set_weights([w, np.full_like(b, -1e9)])
+    raises(model, errors.QuantizationError, "'huge + r'", "int32", "bias")
+
+
+def test_non_finite_weights():
+    model = data(conv(name="nan_conv"), relu())
+    w, b = model.get_layer("nan_conv").get_weights()
+    w[0, 0, 0, 0] = np.nan
+    model.get_layer("nan_conv").set_weights([w, b])
+    raises(model, errors.QuantizationError, "'nan_conv'", "NaN")

@@ -3,7 +3,6 @@ bit-identical variables (weights, weights_pw, threshold, act_step: values, dtype
 
 import numpy as np
 import pytest
-
 from golden_cases import all_cases, keras_model
 
 CASES = all_cases()
@@ -72,3 +71,12 @@ def test_every_case_and_variable_is_compared(converted):
     variables = sum(len(case.variables(i)) for case in CASES for i in range(len(case.akida_layers)))
     assert len(converted) == len(CASES) == 60
     assert variables == 613
+
+
+@pytest.mark.parametrize("case", CASES, ids=str)
+def test_converted_model_runs_like_the_reference(case, converted):
+    """End to end: akq.convert + the akq engine give the reference's forward (and predict) outputs."""
+    model = converted[case.name]
+    np.testing.assert_array_equal(model.forward(case.data["inputs"]), case.data["akida_forward"])
+    if "akida_predict" in case.data:
+        np.testing.assert_array_equal(model.predict(case.data["inputs"]), case.data["akida_predict"])

@@ -66,7 +66,7 @@ def test_non_contiguous_and_empty_batches_work():
 
 
 def test_predict_needs_a_last_layer_without_activation():
-    with pytest.raises(EngineError, match="'fc' has an activation.*forward"):
+    with pytest.raises(EngineError, match="'fc' outputs activations.*forward"):
         conv_model(activation=True).predict(inputs())
     assert isinstance(EngineError("x"), RuntimeError)  # what the reference raised
 
@@ -168,3 +168,18 @@ def test_statistics_of_a_separable_layer_count_depthwise_and_pointwise_operation
 
 def test_every_engine_error_is_an_akq_error():
     assert issubclass(InputError, AkqError) and issubclass(InputError, ValueError)
+
+
+def test_simd_level_can_be_forced_and_unknown_levels_are_refused():
+    from akq import _core
+    from akq.errors import LayerError
+
+    try:
+        _core.set_simd_level("scalar")
+        assert _core.simd_level() == "scalar"
+        with pytest.raises(LayerError, match="unknown SIMD level 'avx9'"):
+            _core.set_simd_level("avx9")
+        assert _core.simd_level() == "scalar"
+    finally:
+        _core.set_simd_level("auto")
+    assert _core.simd_level() == _core.best_simd_level()

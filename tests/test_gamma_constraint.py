@@ -26,9 +26,10 @@ def test_copy_has_constraint_and_same_weights():
     constrained = add_gamma_constraint(model)
     assert constrained is not model
     assert all(bn.gamma_constraint is None for bn in batch_norms(model))  # the original is untouched
-    assert all(isinstance(bn.gamma_constraint, MinValueConstraint) and bn.gamma_constraint.min_value == GAMMA_MIN
-               for bn in batch_norms(constrained))
-    for a, b in zip(model.get_weights(), constrained.get_weights()):
+    for bn in batch_norms(constrained):
+        assert isinstance(bn.gamma_constraint, MinValueConstraint)
+        assert bn.gamma_constraint.min_value == GAMMA_MIN
+    for a, b in zip(model.get_weights(), constrained.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(constrained(x, training=False).numpy(), model(x, training=False).numpy())
 
@@ -46,7 +47,8 @@ def test_training_keeps_gammas_above_the_minimum():
     keras.utils.set_random_seed(0)
     assert min_gamma_after_one_step(bn_model(keras.layers.Conv2D(3, 3))) < GAMMA_MIN  # without the constraint
     keras.utils.set_random_seed(0)
-    assert min_gamma_after_one_step(add_gamma_constraint(bn_model(keras.layers.Conv2D(3, 3)))) >= np.float32(GAMMA_MIN)
+    constrained = add_gamma_constraint(bn_model(keras.layers.Conv2D(3, 3)))
+    assert min_gamma_after_one_step(constrained) >= np.float32(GAMMA_MIN)
 
 
 def test_constraint_values():
@@ -68,7 +70,7 @@ def test_quantized_model_with_user_quantizer_and_save_load(tmp_path):
     x = np.random.default_rng(2).normal(size=(2, 6, 6, 1)).astype(np.float32)
     np.testing.assert_array_equal(constrained(x, training=False).numpy(), model(x, training=False).numpy())
 
-    registered = add_gamma_constraint(bn_model(ql.QuantizedConv2D(3, 3, quantizer=qops.MaxQuantizer(bitwidth=4))))
+    registered = add_gamma_constraint(bn_model(ql.QuantizedConv2D(3, 3, quantizer=qops.MaxQuantizer(4))))
     registered.save(tmp_path / "m.keras")
     loaded = keras.models.load_model(tmp_path / "m.keras")
     assert all(isinstance(bn.gamma_constraint, MinValueConstraint) for bn in batch_norms(loaded))

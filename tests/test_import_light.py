@@ -18,5 +18,5 @@ print('ok')
 
 def test_import_akq_does_not_import_tensorflow_or_keras():
     result = subprocess.run([sys.executable, "-c", SCRIPT], env={"PYTHONPATH": str(PYTHON_DIR)},
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr[-2000:]

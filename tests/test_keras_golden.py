@@ -19,7 +19,8 @@ MIN_LEVEL_AGREEMENT = 0.999
 def test_keras_model_matches_reference(case):
     model = keras_model(case)
     activations = [layer for layer in model.layers if isinstance(layer, ql.QuantizedActivation)]
-    probe = keras.Model(model.inputs[0], {"output": model.outputs[0], **{a.name: a.output for a in activations}})
+    outputs = {"output": model.outputs[0], **{layer.name: layer.output for layer in activations}}
+    probe = keras.Model(model.inputs[0], outputs)
     outputs = probe(case.data["keras_input"], training=False)
 
     np.testing.assert_allclose(np.asarray(outputs["output"]), case.data["keras_output"], rtol=1e-3, atol=1e-4)

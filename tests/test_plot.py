@@ -37,7 +37,8 @@ def test_weight_stats_numbers():
     np.testing.assert_allclose(dw.scale_factors, [127 / 9], rtol=1e-6)
     expected_dw = np.round((np.arange(18) - 9) * np.float32(127 / 9))
     np.testing.assert_array_equal(dw.int_weights.ravel(), expected_dw)
-    assert dw.levels_used == 18 and dw.levels_available == 255 and dw.saturated_fraction == 1 / 18  # -9 -> -127
+    assert dw.levels_used == 18 and dw.levels_available == 255
+    assert dw.saturated_fraction == 1 / 18  # -9 -> -127
 
     np.testing.assert_array_equal(pw.int_weights.ravel(), [1, -1, 0, 0, 0, -1])
     assert pw.levels_used == 3 and pw.levels_available == 3 and pw.zero_fraction == 0.5
@@ -66,7 +67,8 @@ def test_plot_weight_stats_png(tmp_path):
     data = path.read_bytes()
     assert data.startswith(PNG_MAGIC) and len(data) > 10_000
     with pytest.raises(ValueError, match="no quantized layers"):
-        plot.plot_weight_stats(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]), tmp_path / "x.png")
+        float_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
+        plot.plot_weight_stats(float_model, tmp_path / "x.png")
 
 
 def test_plot_discretized_weights_png(tmp_path):

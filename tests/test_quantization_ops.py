@@ -8,7 +8,8 @@ import tensorflow as tf
 from akq import AkqError
 from akq import quantization_ops as qops
 
-ALL_QUANTIZERS = [qops.MaxQuantizer, qops.MaxPerAxisQuantizer, qops.StdWeightQuantizer, qops.StdPerAxisQuantizer]
+ALL_QUANTIZERS = [qops.MaxQuantizer, qops.MaxPerAxisQuantizer, qops.StdWeightQuantizer,
+                  qops.StdPerAxisQuantizer]
 
 
 def quantize(quantizer, w):
@@ -165,7 +166,7 @@ def test_gradients_exist_for_every_quantizer():
 
 
 # -- errors ---------------------------------------------------------------------------------------------
-@pytest.mark.parametrize("bits", [1, 0, -3, 2.5, True])
+@pytest.mark.parametrize("bits", [1, 0, -3, 2.5, True, "4", None])
 def test_bad_bitwidth(bits):
     for cls in ALL_QUANTIZERS:
         with pytest.raises(ValueError, match="bitwidth") as info:

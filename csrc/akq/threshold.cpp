@@ -11,6 +11,7 @@ namespace akq {
 namespace {
 
 [[noreturn]] void fail(const std::string& message) { throw Error(ErrorKind::InvalidArgument, message); }
+[[noreturn]] void out_of_range(const std::string& message) { throw Error(ErrorKind::Quantization, message); }
 
 void check_count(size_t got, int32_t filters, const char* what, bool may_be_empty) {
     if ((may_be_empty && got == 0) || got == static_cast<size_t>(filters)) return;
@@ -65,16 +66,16 @@ FireParameters fire_parameters(const FireInputs& in, int32_t filters) {
         }
         const double floored = std::floor(threshold);
         if (!std::isfinite(s) || !std::isfinite(floored) || !std::isfinite(step))
-            fail("filter " + std::to_string(f) + " gets a non-finite threshold or step (scale factor, bias or "
+            out_of_range("filter " + std::to_string(f) + " gets a non-finite threshold or step (scale factor, bias or "
                  "batch-norm values are not finite)");
         if (floored < -2147483648.0 || floored > 2147483647.0) {
             std::ostringstream m;
             m << "the threshold of filter " << f << " is " << floored << ", beyond the int32 range";
-            fail(m.str());
+            out_of_range(m.str());
         }
         out.threshold[f] = static_cast<int32_t>(floored);
         out.act_step[f] = step;
-        out.potential_step[f] = in.activation ? s * sigma : s;
+        out.potential_step[f] = (in.activation ? s * sigma : s) * positions;
     }
     return out;
 }

@@ -36,11 +36,12 @@ struct FireInputs {
 struct FireParameters {
     std::vector<int32_t> threshold;
     std::vector<float> act_step;
-    std::vector<double> potential_step;  // S * sigma: potential units per Keras activation step
+    std::vector<double> potential_step;  // S * sigma * G: potential units per Keras activation step
 };
 
 // Thresholds floor(th_real) as int32 and steps as float32 for `filters` filters. Throws
-// akq::Error(InvalidArgument) for non-finite inputs or a threshold beyond int32.
+// akq::Error(InvalidArgument) for inconsistent inputs, akq::Error(Quantization) for a non-finite
+// result or a threshold beyond int32.
 FireParameters fire_parameters(const FireInputs& in, int32_t filters);
 
 // How many programmed values of a layer fall outside the AKD1000 ranges (SPEC D.4).

@@ -1,12 +1,15 @@
 // C++ checks of the engine without Python: a hand-computed model, the activation rule (SPEC C.6),
 // the zero-step error, and identical results across SIMD levels and thread counts.
 #include <cstdio>
+#include <algorithm>
+#include <cmath>
 #include <cstdlib>
 #include <random>
 
 #include "akq/engine/engine.hpp"
 #include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
+#include "akq/engine/plan.hpp"
 #include "akq/error.hpp"
 
 namespace {
@@ -27,6 +30,10 @@ akq::LayerSpec input_data(std::array<int32_t, 3> dims) {
     l.input_dims = l.output_dims = dims;
     l.input_bits = 4;
     return l;
+}
+
+void random_fill(std::vector<int8_t>& w, std::mt19937& rng) {
+    for (auto& v : w) v = static_cast<int8_t>(static_cast<int>(rng() % 15) - 7);
 }
 
 akq::LayerSpec conv(const std::string& name, std::array<int32_t, 3> in, int32_t filters, std::mt19937& rng) {
@@ -83,6 +90,48 @@ void test_activation_rule() {
     check(akq::activate((1 << 24) + 1, 0, 16, 4) == 1, "28-bit wrap of the numerator");
 }
 
+// The AVX2 activation divides by multiplying with a reciprocal: compare it with the exact scalar
+// rule over steps of every magnitude and numerators at the quotient boundaries.
+void test_vector_activation_matches_the_exact_rule() {
+    if (akq::best_simd_level() < akq::SimdLevel::Avx2) return;
+    std::mt19937 rng(5);
+    akq::LayerSpec l;
+    l.name = "fc";
+    l.type = akq::LayerType::FullyConnected;
+    l.input_dims = {1, 1, 1};
+    const int32_t F = 64;
+    l.filters = F;
+    l.weights_bits = 8;
+    l.output_dims = akq::output_dims(l);
+    l.weights.shape = {1, 1, 1, F};
+    l.weights.data.assign(F, 1);
+    l.threshold.assign(F, 0);
+    for (int32_t f = 0; f < F; ++f) {
+        const float candidates[] = {0.0625f, 1.f, 1.0944437f, 3.3f, 1000.7f, 65535.9f, 8388607.f, 16777218.f,
+                                    16777216.f * 15.9f, 2.f + f};
+        l.act_step.push_back(f < 10 ? candidates[f] : std::ldexp(1.f + (rng() % 1000) / 1000.f, static_cast<int>(rng() % 27) - 4));
+    }
+    for (int32_t bits : {1, 2, 4}) {
+        l.act_bits = bits;
+        const akq::CompiledLayer c = akq::compile_layer(l);
+        std::vector<int32_t> p(F * 64);
+        for (int32_t r = 0; r < 64; ++r)
+            for (int32_t f = 0; f < F; ++f) {
+                const int64_t step = c.step16[f];
+                const int64_t k = rng() % 20, jitter = static_cast<int64_t>(rng() % 3) - 1;
+                int64_t v = (k * step >> bits) + jitter;  // next to a level boundary
+                if (r % 4 == 3) v = static_cast<int32_t>(rng());  // anywhere, incl. wraps
+                p[r * F + f] = static_cast<int32_t>(static_cast<uint32_t>(v));
+            }
+        std::vector<uint8_t> expected(p.size()), got(p.size());
+        const int64_t e1 = akq::scalar_kernels().activate(p.data(), 64, F, F, c.threshold.data(), c.step16.data(),
+                                                          c.magic.data(), c.shift.data(), bits, expected.data());
+        const int64_t e2 = akq::avx2_kernels().activate(p.data(), 64, F, F, c.threshold.data(), c.step16.data(),
+                                                        c.magic.data(), c.shift.data(), bits, got.data());
+        check(expected == got && e1 == e2, "AVX2 activation equals the exact rule");
+    }
+}
+
 void test_zero_step_is_an_engine_error() {
     std::mt19937 rng(1);
     akq::ModelSpec m;
@@ -124,6 +173,86 @@ void test_levels_and_threads_agree() {
     check(engine.statistics().size() == 3 && engine.statistics()[1].samples == batch, "statistics kept");
 }
 
+// A batch runs layer by layer in chunks; a small layer takes several samples per call. Results must
+// not depend on the batch a sample is in (regression: GAP InputConvolutional then FC, batch 5).
+void test_batches_equal_single_samples() {
+    std::mt19937 rng(3);
+    akq::ModelSpec m;
+    akq::LayerSpec a;
+    a.name = "in";
+    a.type = akq::LayerType::InputConvolutional;
+    a.input_dims = {9, 14, 4};
+    a.filters = 19;
+    a.weights_bits = 4;
+    a.pool_type = akq::PoolType::Average;
+    a.act_bits = 2;
+    a.output_dims = akq::output_dims(a);
+    a.weights.shape = akq::expected_weights_shape(a);
+    for (int i = 0; i < 4 * 19; ++i) a.weights.data.push_back(static_cast<int8_t>(static_cast<int>(rng() % 15) - 7));
+    a.threshold.assign(19, 100);
+    a.act_step.assign(19, 50.f);
+    m.layers.push_back(a);
+    akq::LayerSpec f;
+    f.name = "fc";
+    f.type = akq::LayerType::FullyConnected;
+    f.input_dims = a.output_dims;
+    f.filters = 15;
+    f.weights_bits = 8;
+    f.activation = false;
+    f.output_dims = akq::output_dims(f);
+    f.weights.shape = akq::expected_weights_shape(f);
+    for (int i = 0; i < 19 * 15; ++i) f.weights.data.push_back(static_cast<int8_t>(rng()));
+    f.threshold.assign(15, 3);
+    f.act_step.assign(15, 1.f);
+    m.layers.push_back(f);
+    akq::Engine engine(m);
+    const int64_t batch = 13;
+    std::vector<uint8_t> x(batch * engine.input_size());
+    for (auto& v : x) v = static_cast<uint8_t>(rng());
+    akq::Output all, one;
+    engine.forward(x.data(), batch, all, 1);
+    bool same = true;
+    for (int64_t n = 0; n < batch; ++n) {
+        engine.forward(x.data() + n * engine.input_size(), 1, one, 1);
+        same &= std::equal(one.potentials.begin(), one.potentials.end(), all.potentials.begin() + n * 15);
+    }
+    check(same, "a sample gives the same potentials alone and in a batch");
+}
+
+// Fewer samples than threads: large layers are split over the threads (rows of a convolution,
+// positions of a separable layer). Outputs and statistics must not change.
+void test_split_layers_equal_one_thread() {
+    std::mt19937 rng(4);
+    akq::ModelSpec m;
+    m.layers.push_back(input_data({30, 29, 16}));
+    m.layers.push_back(conv("big_conv", {30, 29, 16}, 40, rng));  // 30*29*9*16*40 > 2^20 MACs
+    akq::LayerSpec sep = conv("big_sep", m.layers.back().output_dims, 64, rng);
+    sep.type = akq::LayerType::SeparableConvolutional;
+    sep.weights.shape = akq::expected_weights_shape(sep);
+    sep.weights.data.resize(9 * 40);
+    random_fill(sep.weights.data, rng);
+    sep.weights_pw.shape = {1, 1, 40, 64};
+    sep.weights_pw.data.resize(40 * 64);
+    random_fill(sep.weights_pw.data, rng);
+    m.layers.push_back(sep);
+    akq::Engine engine(m);
+    for (int64_t batch : {1, 2}) {
+        std::vector<uint8_t> x(batch * engine.input_size());
+        for (auto& v : x) v = static_cast<uint8_t>(rng() % 16);
+        akq::Output one, many;
+        engine.forward(x.data(), batch, one, 1);
+        const auto stats = engine.statistics();
+        engine.forward(x.data(), batch, many, 3);
+        check(one.activations == many.activations, "split layers give the same activations");
+        const auto split_stats = engine.statistics();
+        bool same = true;
+        for (size_t i = 0; i < stats.size(); ++i)
+            same &= stats[i].synaptic_ops == split_stats[i].synaptic_ops &&
+                    stats[i].output_events == split_stats[i].output_events;
+        check(same, "split layers give the same statistics");
+    }
+}
+
 void test_input_range_error() {
     akq::ModelSpec m;
     m.layers.push_back(input_data({1, 1, 4}));
@@ -144,8 +273,11 @@ void test_input_range_error() {
 int main() {
     test_hand_computed_fully_connected();
     test_activation_rule();
+    test_vector_activation_matches_the_exact_rule();
     test_zero_step_is_an_engine_error();
     test_levels_and_threads_agree();
+    test_batches_equal_single_samples();
+    test_split_layers_equal_one_thread();
     test_input_range_error();
     if (failures) return EXIT_FAILURE;
     std::puts("test_engine: all checks passed");

@@ -20,22 +20,22 @@ from keras import ops
 
 from . import gamma_constraint as _registers_gamma_constraint  # noqa: F401 (saved models may use it)
 from .errors import QuantizationError
-from .quantization_ops import MaxQuantizer, WeightQuantizer
+from .quantization_ops import MaxQuantizer, WeightQuantizer, is_integer
 
 _register = keras.saving.register_keras_serializable(package="akq")
 
 # argument -> (is the value supported?, what to do instead)
 _SUPPORT_RULES = {
     "data_format": (lambda layer: layer.data_format == "channels_last",
-                    "akq layers take channels_last (NHWC) tensors: drop data_format or pass 'channels_last'"),
+                    "Use channels_last (NHWC) tensors: drop data_format or pass 'channels_last'"),
     "activation": (lambda layer: layer.activation in (None, keras.activations.linear),
-                   "drop the activation and add a QuantizedReLU or ActivationDiscreteRelu layer after this one"),
+                   "Drop the activation and put a QuantizedReLU or ActivationDiscreteRelu layer after it"),
     "dilation_rate": (lambda layer: tuple(layer.dilation_rate) == (1,) * len(layer.dilation_rate),
-                      "Akida has no dilated convolutions: use dilation_rate=1"),
+                      "Use dilation_rate=1: Akida has no dilated convolutions"),
     "groups": (lambda layer: layer.groups == 1,
-               "Akida has no grouped convolutions: use groups=1 (or QuantizedSeparableConv2D for depthwise)"),
+               "Use groups=1: Akida has no grouped convolutions (QuantizedSeparableConv2D is depthwise)"),
     "depth_multiplier": (lambda layer: layer.depth_multiplier == 1,
-                         "Akida's depthwise stage has one filter per input channel: use depth_multiplier=1"),
+                         "Use depth_multiplier=1: Akida's depthwise stage has one filter per input channel"),
 }
 
 
@@ -46,18 +46,19 @@ def _check_supported(layer, arguments):
         if not supported(layer):
             value = getattr(layer, argument)
             value = getattr(value, "__name__", value)
-            raise TypeError(f"{type(layer).__name__} '{layer.name}': unsupported argument in quantized layers: "
-                            f"{argument}={value!r}. {advice[0].upper()}{advice[1:]}.")
+            raise TypeError(f"{type(layer).__name__} '{layer.name}': unsupported argument in quantized "
+                            f"layers: {argument}={value!r}. {advice}.")
 
 
-def _weight_quantizer(value, layer_class: str, argument: str, default) -> WeightQuantizer:
+def _weight_quantizer(value, layer, argument: str, default) -> WeightQuantizer:
     """A WeightQuantizer from a quantizer, its serialized config, or None (-> default)."""
     if value is None:
         return default
     if isinstance(value, dict):
         value = keras.saving.deserialize_keras_object(value)
     if not isinstance(value, WeightQuantizer):
-        raise TypeError(f"{layer_class}: {argument} must be an akq.quantization_ops.WeightQuantizer "
+        raise TypeError(f"{type(layer).__name__} '{layer.name}': {argument} must be an akq.quantization_ops."
+                        "WeightQuantizer "
                         f"(e.g. MaxPerAxisQuantizer(bitwidth=4)), got {type(value).__name__}.")
     return value
 
@@ -70,7 +71,14 @@ class _QuantizedKernelMixin:
     """Holds the `quantizer` of a neural layer and puts it into the layer config."""
 
     def _set_quantizer(self, quantizer):
-        self.quantizer = _weight_quantizer(quantizer, type(self).__name__, "quantizer", MaxQuantizer(bitwidth=4))
+        default = MaxQuantizer(bitwidth=4)
+        self.quantizer = _weight_quantizer(quantizer, self, "quantizer", default)
+
+    def quantize(self, mode=None, type_check=True, config=None):
+        """Refuse Keras' own post-training quantization (e.g. 'int8'): this layer already fake-quantizes."""
+        raise QuantizationError(
+            f"{type(self).__name__} '{self.name}' is already quantization-aware (akq); Keras' "
+            f"quantize({mode!r}) would replace its quantizer. Use akq.convert() to get integer weights.")
 
     def quantized_kernels(self) -> dict:
         """{kernel name: (float kernel variable, its quantizer)} for every quantized kernel of the layer."""
@@ -133,8 +141,8 @@ class QuantizedSeparableConv2D(_QuantizedKernelMixin, keras.layers.SeparableConv
         super().__init__(filters, kernel_size, **kwargs)
         _check_supported(self, ("data_format", "activation", "dilation_rate", "depth_multiplier"))
         self._set_quantizer(quantizer)
-        self.quantizer_dw = _weight_quantizer(quantizer_dw, type(self).__name__, "quantizer_dw",
-                                              copy.deepcopy(self.quantizer))
+        default_dw = copy.deepcopy(self.quantizer)
+        self.quantizer_dw = _weight_quantizer(quantizer_dw, self, "quantizer_dw", default_dw)
 
     def call(self, inputs):
         outputs = ops.separable_conv(
@@ -206,7 +214,7 @@ class QuantizedActivation(keras.layers.Layer):
 
     def __init__(self, bitwidth: int = 1, step: float = 1.0, **kwargs):
         super().__init__(**kwargs)
-        if isinstance(bitwidth, bool) or not float(bitwidth).is_integer() or bitwidth <= 0:
+        if not is_integer(bitwidth) or bitwidth <= 0:
             raise QuantizationError(f"{type(self).__name__} '{self.name}': activation 'bitwidth' must be an "
                                     f"integer greater than zero, got {bitwidth!r}. Use 1, 2 or 4 for Akida.")
         self.bitwidth = int(bitwidth)
@@ -215,8 +223,9 @@ class QuantizedActivation(keras.layers.Layer):
     def _set_step(self, step):
         step32 = np.float32(step)
         if not np.isfinite(step32) or step32 <= 0:
-            raise QuantizationError(f"{type(self).__name__} '{self.name}': the activation step must be a finite "
-                                    f"float32 greater than zero, got {step!r}. Use a positive maximum value.")
+            raise QuantizationError(f"{type(self).__name__} '{self.name}': the activation step must be a "
+                                    f"finite float32 greater than zero, got {step!r}. "
+                                    "Use a positive max value.")
         self._step = step32
 
     @property

@@ -15,6 +15,8 @@ quantized layer that uses them.
 
 from __future__ import annotations
 
+import numbers
+
 import keras
 import tensorflow as tf
 
@@ -25,6 +27,11 @@ SCALE_FACTOR_MAX = 1000.0
 #: Per-axis ranges are clamped below at this value before dividing.
 PER_AXIS_RANGE_MIN = 1e-10
 _FLOAT32_MAX = float(tf.float32.max)
+
+
+def is_integer(value) -> bool:
+    """True for ints and integral floats (not bools, not strings)."""
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and float(value).is_integer()
 
 
 def round_ste(x):
@@ -56,7 +63,7 @@ class WeightQuantizer:
     """
 
     def __init__(self, bitwidth: int = 4):
-        if isinstance(bitwidth, bool) or not float(bitwidth).is_integer() or bitwidth <= 1:
+        if not is_integer(bitwidth) or bitwidth <= 1:
             raise QuantizationError(
                 f"{type(self).__name__}: the quantization bitwidth must be an integer higher than 1, "
                 f"got {bitwidth!r}. Use bitwidth=2 or more (Akida takes 2, 4 or 8 bits).")

@@ -1,5 +1,6 @@
-// Potentials: patches of the (padded) input gathered as int16 rows, multiplied by the packed
-// weights on the dispatched kernels (SPEC C.2, C.3).
+// Potentials (SPEC C.2, C.3): the input is copied once into a padded buffer (TF 'same' cells filled
+// with the padding value), then each output row is one implicit matrix product on the dispatched
+// kernels: the k0 kernel rows are k0 runs of k1*C contiguous values of the padded input.
 #include <algorithm>
 
 #include "akq/engine/kernels.hpp"
@@ -9,68 +10,78 @@ namespace akq {
 
 namespace {
 
-// Row `r` of the patch matrix: the k0 x k1 x C window of output position `pos`, padding included.
-void gather_patch(const CompiledLayer& L, const uint8_t* input, int64_t pos, int16_t* row) {
-    const int32_t o0 = static_cast<int32_t>(pos / L.out1), o1 = static_cast<int32_t>(pos % L.out1);
-    const int32_t C = L.channels;
-    for (int32_t a = 0; a < L.k0; ++a) {
-        const int32_t i = o0 * L.s0 + a - L.pad0;
-        for (int32_t b = 0; b < L.k1; ++b, row += C) {
-            const int32_t j = o1 * L.s1 + b - L.pad1;
-            if (i < 0 || i >= L.in0 || j < 0 || j >= L.in1) {
-                std::fill(row, row + C, static_cast<int16_t>(L.pad_value));
-                continue;
-            }
-            const uint8_t* cell = input + (int64_t{i} * L.in1 + j) * C;
-            for (int32_t ch = 0; ch < C; ++ch) row[ch] = cell[ch];
-        }
+// input (in0, in1, C) -> padded (padded0, padded1, C) with the input at (pad0, pad1): only the
+// border cells take the padding value; the slack after the data is zeroed.
+template <class T>
+void pad_input(const CompiledLayer& L, const uint8_t* input, T* padded) {
+    const int64_t C = L.channels, row = int64_t{L.padded1} * C, data_rows_end = int64_t{L.pad0} + L.in0;
+    const T pad = static_cast<T>(L.pad_value);
+    std::fill_n(padded, L.pad0 * row, pad);
+    for (int64_t i = 0; i < L.in0; ++i) {
+        T* dst = padded + (i + L.pad0) * row;
+        std::fill_n(dst, L.pad1 * C, pad);
+        std::copy_n(input + i * L.in1 * C, int64_t{L.in1} * C, dst + L.pad1 * C);
+        std::fill_n(dst + (L.pad1 + L.in1) * C, (L.padded1 - L.pad1 - L.in1) * C, pad);
     }
-    if (L.depth % 2) *row = 0;
+    std::fill_n(padded + data_rows_end * row, (L.padded0 - data_rows_end) * row, pad);
+    std::fill_n(padded + int64_t{L.padded0} * row, L.padded_size() - L.padded0 * row, T{0});
 }
 
-// The input cells under each tap of the depthwise kernel at `pos` (nullptr where padding).
-void gather_taps(const CompiledLayer& L, const uint8_t* input, int64_t pos, Scratch& s) {
-    const int32_t o0 = static_cast<int32_t>(pos / L.out1), o1 = static_cast<int32_t>(pos % L.out1);
-    int32_t t = 0;
-    for (int32_t a = 0; a < L.k0; ++a) {
-        const int32_t i = o0 * L.s0 + a - L.pad0;
-        for (int32_t b = 0; b < L.k1; ++b, ++t) {
-            const int32_t j = o1 * L.s1 + b - L.pad1;
-            const bool inside = i >= 0 && i < L.in0 && j >= 0 && j < L.in1;
-            s.tap_input[t] = inside ? input + (int64_t{i} * L.in1 + j) * L.channels : nullptr;
-        }
-    }
-}
-
-int64_t separable(const CompiledLayer& L, const uint8_t* input, int32_t* potentials, Scratch& s) {
+// Output rows [first_row, end_row) of one sample.
+void convolve(const CompiledLayer& L, const uint8_t* input, int32_t* potentials, Scratch& s, int64_t first_row,
+              int64_t end_row) {
     const Kernels& k = kernels();
-    const int32_t C = L.channels, F = L.filters, taps = L.k0 * L.k1;
-    const int64_t width = 2 * L.depth_pairs;
+    const int64_t C = L.channels, row = int64_t{L.padded1} * C, Fp = L.filters_padded;
+    if (L.small_inputs) {
+        pad_input(L, input, s.padded8.data());
+        for (int64_t o0 = first_row; o0 < end_row; ++o0)
+            k.gemm_u8(s.padded8.data() + o0 * L.s0 * row, L.s1 * C, L.out1, L.segments, row, L.run_units,
+                      L.packed8.data(), L.filters_padded, L.int16_group, potentials + o0 * L.out1 * Fp, Fp);
+    } else {
+        pad_input(L, input, s.padded16.data());
+        for (int64_t o0 = first_row; o0 < end_row; ++o0)
+            k.gemm_s16(s.padded16.data() + o0 * L.s0 * row, L.s1 * C, L.out1, L.segments, row, L.run_units,
+                       L.packed.data(), L.filters_padded, potentials + o0 * L.out1 * Fp, Fp);
+    }
+}
+
+// Depthwise sums of kTile (sample, position) rows at a time, then one pointwise product per tile:
+// small layers of several samples share the pointwise weights while they are in registers/L1.
+int64_t separable(const CompiledLayer& L, const uint8_t* input, int64_t stride, int64_t samples,
+                  int32_t* potentials, Scratch& s, int64_t first_row, int64_t end_row) {
+    const Kernels& k = kernels();
+    const int32_t C = L.channels, F = L.filters;
+    const int64_t row = int64_t{L.padded1} * C, width = 2 * L.run_units, positions = L.positions();
+    const int64_t padded_size = L.padded_size();
+    for (int64_t n = 0; n < samples; ++n) pad_input(L, input + n * stride, s.padded8.data() + n * padded_size);
     int64_t nonzero = 0;
-    for (int32_t t = 0; t < taps; ++t) s.tap_weights[t] = L.depthwise.data() + int64_t{t} * C;
-    for (int64_t first = 0; first < L.positions(); first += kTile) {
-        const int64_t rows = std::min(kTile, L.positions() - first);
-        for (int64_t r = 0; r < rows; ++r) {
-            gather_taps(L, input, first + r, s);
-            int32_t* d = s.depthwise.data() + r * C;
-            k.depthwise(s.tap_input.data(), s.tap_weights.data(), taps, C, d);
-            for (int32_t ch = 0; ch < C; ++ch) nonzero += d[ch] != 0;
-        }
+    for (int64_t first = first_row; first < end_row; first += kTile) {
+        const int64_t rows = std::min(kTile, end_row - first);
         int32_t* out = potentials + first * L.filters_padded;
+        auto origin = [&](int64_t r) {
+            const int64_t n = (first + r) / positions, pos = (first + r) % positions;
+            return s.padded8.data() + n * padded_size + (pos / L.out1) * L.s0 * row + (pos % L.out1) * L.s1 * C;
+        };
         if (L.depthwise_fits_int16) {
             for (int64_t r = 0; r < rows; ++r) {
-                int16_t* row = s.patch.data() + r * width;
-                const int32_t* d = s.depthwise.data() + r * C;
-                for (int32_t ch = 0; ch < C; ++ch) row[ch] = static_cast<int16_t>(d[ch]);
-                if (C % 2) row[C] = 0;
+                int16_t* d = s.patch.data() + r * width;
+                nonzero += k.depthwise16(origin(r), row, L.k0, L.k1, C, L.depthwise.data(), d);
+                std::fill(d + C, d + width, int16_t{0});
             }
-            k.gemm_s16(s.patch.data(), width, rows, L.depth_pairs, L.packed.data(), L.filters_padded, out,
+            k.gemm_s16(s.patch.data(), width, rows, 1, 0, L.run_units, L.packed.data(), L.filters_padded, out,
                        L.filters_padded);
             continue;
         }
-        // Exact int32 pointwise for depthwise sums beyond int16 (large kernels of 8-bit weights).
+        // Exact int32 sums for depthwise results beyond int16 (large kernels of 8-bit weights).
+        std::vector<int32_t>& d = s.depthwise;
         for (int64_t r = 0; r < rows; ++r) {
-            const int32_t* d = s.depthwise.data() + r * C;
+            const uint8_t* x = origin(r);
+            std::fill_n(d.data(), C, 0);
+            for (int32_t a = 0; a < L.k0; ++a)
+                for (int32_t b = 0; b < L.k1; ++b)
+                    for (int32_t ch = 0; ch < C; ++ch)
+                        d[ch] += x[a * row + int64_t{b} * C + ch] * L.depthwise[(int64_t{a} * L.k1 + b) * C + ch];
+            for (int32_t ch = 0; ch < C; ++ch) nonzero += d[ch] != 0;
             for (int32_t f = 0; f < F; ++f) {
                 int64_t acc = 0;
                 for (int32_t ch = 0; ch < C; ++ch) acc += int64_t{d[ch]} * L.pointwise[int64_t{ch} * F + f];
@@ -83,34 +94,57 @@ int64_t separable(const CompiledLayer& L, const uint8_t* input, int32_t* potenti
 
 }  // namespace
 
-void Scratch::reserve_for(const CompiledLayer& L) {
-    const size_t width = static_cast<size_t>(2 * L.depth_pairs);
-    patch.resize(std::max(patch.size(), static_cast<size_t>(kTile) * width));
-    depthwise.resize(std::max(depthwise.size(), static_cast<size_t>(kTile) * L.channels));
-    const size_t taps = static_cast<size_t>(L.k0) * L.k1;
-    tap_input.resize(std::max(tap_input.size(), taps));
-    tap_weights.resize(std::max(tap_weights.size(), taps));
+int64_t samples_per_call(const CompiledLayer& L, int64_t chunk) {
+    const int64_t bytes = L.positions() * L.filters_padded * int64_t{sizeof(int32_t)};
+    return L.type == LayerType::FullyConnected || bytes * kChunk <= 64 * 1024 ? chunk : 1;
 }
 
-int64_t compute_potentials(const CompiledLayer& L, const uint8_t* input, int32_t* potentials, Scratch& s) {
-    const Kernels& k = kernels();
-    const int64_t width = 2 * L.depth_pairs;
+void Scratch::reserve_for(const CompiledLayer& L, int64_t chunk) {
+    auto grow = [](auto& v, int64_t n) { v.resize(std::max(v.size(), static_cast<size_t>(n))); };
+    if (L.type == LayerType::InputData) return;
+    if (L.type == LayerType::FullyConnected) {
+        grow(patch8, chunk * 4 * L.run_units);
+        return;
+    }
+    if (L.small_inputs && L.type != LayerType::SeparableConvolutional) grow(padded8, L.padded_size());
+    if (L.type == LayerType::SeparableConvolutional) grow(padded8, samples_per_call(L, chunk) * L.padded_size());
+    if (!L.small_inputs && L.type != LayerType::SeparableConvolutional) grow(padded16, L.padded_size());
+    if (L.type == LayerType::SeparableConvolutional) {
+        grow(patch, kTile * 2 * L.run_units);
+        grow(depthwise, L.channels);
+    }
+}
+
+int64_t parallel_rows(const CompiledLayer& L) {
     switch (L.type) {
-        case LayerType::SeparableConvolutional: return separable(L, input, potentials, s);
+        case LayerType::SeparableConvolutional: return L.positions();
+        case LayerType::FullyConnected: return 1;
+        default: return L.out0;
+    }
+}
+
+int64_t compute_potentials(const CompiledLayer& L, const uint8_t* input, int64_t stride, int64_t samples,
+                           int32_t* potentials, Scratch& s, int64_t first_row, int64_t end_row) {
+    const int64_t per_sample = L.positions() * L.filters_padded;
+    switch (L.type) {
+        case LayerType::SeparableConvolutional:
+            return separable(L, input, stride, samples, potentials, s, first_row,
+                             end_row < 0 ? samples * L.positions() : end_row);
         case LayerType::FullyConnected: {
-            int16_t* row = s.patch.data();
-            for (int64_t i = 0; i < L.depth; ++i) row[i] = input[i];
-            if (L.depth % 2) row[L.depth] = 0;
-            k.gemm_s16(row, width, 1, L.depth_pairs, L.packed.data(), L.filters_padded, potentials, L.filters_padded);
+            const int64_t width = 4 * L.run_units;
+            for (int64_t n = 0; n < samples; ++n) {
+                uint8_t* a = s.patch8.data() + n * width;
+                std::copy_n(input + n * stride, L.depth, a);
+                std::fill(a + L.depth, a + width, uint8_t{0});
+            }
+            kernels().gemm_u8(s.patch8.data(), width, samples, 1, 0, L.run_units, L.packed8.data(), L.filters_padded,
+                              L.int16_group, potentials, L.filters_padded);
             return 0;
         }
         default:
-            for (int64_t first = 0; first < L.positions(); first += kTile) {
-                const int64_t rows = std::min(kTile, L.positions() - first);
-                for (int64_t r = 0; r < rows; ++r) gather_patch(L, input, first + r, s.patch.data() + r * width);
-                k.gemm_s16(s.patch.data(), width, rows, L.depth_pairs, L.packed.data(), L.filters_padded,
-                           potentials + first * L.filters_padded, L.filters_padded);
-            }
+            for (int64_t n = 0; n < samples; ++n)
+                convolve(L, input + n * stride, potentials + n * per_sample, s, first_row,
+                         end_row < 0 ? L.out0 : end_row);
             return 0;
     }
 }

@@ -14,7 +14,8 @@
 namespace akq {
 
 struct Engine::Workspace {
-    std::vector<uint8_t> activations[2];
+    std::vector<uint8_t> activations[2];  // kChunk samples, activation_stride apart
+    int64_t activation_stride = 0;
     std::vector<int32_t> potentials, pooled;
     Scratch scratch;
     std::vector<LayerStatistics> stats;
@@ -32,21 +33,11 @@ int resolve_threads(int threads, int64_t batch) {
 
 // Non-zero inputs, and the weights they touch (per-cell fan-out).
 int64_t count_input_events(const CompiledLayer& L, const uint8_t* input, LayerStatistics& st) {
-    const int64_t cells = int64_t{L.in0} * L.in1, C = L.channels;
-    const Kernels& k = kernels();
-    if (L.type == LayerType::InputData) {
-        const int64_t events = k.count_nonzero(input, cells * C);
-        st.input_events += events;
-        return events;
-    }
-    int64_t events = 0, ops = 0;
-    for (int64_t cell = 0; cell < cells; ++cell) {
-        const int64_t n = C >= 32 ? k.count_nonzero(input + cell * C, C) : scalar_kernels().count_nonzero(input + cell * C, C);
-        events += n;
-        ops += n * L.fanout[cell];
-    }
+    const int64_t cells = int64_t{L.in0} * L.in1;
+    const int64_t events = L.type == LayerType::InputData
+                               ? kernels().count_nonzero(input, cells * L.channels)
+                               : kernels().count_events(input, cells, L.channels, L.fanout.data(), &st.synaptic_ops);
     st.input_events += events;
-    st.synaptic_ops += ops;
     return events;
 }
 
@@ -72,30 +63,77 @@ std::vector<LayerStatistics> Engine::statistics() const {
 }
 
 void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uint8_t* out_activations,
-                         int32_t* out_potentials, Workspace& ws) const {
-    const int64_t in_size = input_size();
+                         int32_t* out_potentials, Workspace& ws, const std::vector<Workspace*>& helpers) const {
     const size_t n_layers = layers_.size();
     const int64_t out_size = layers_.back()->output_size();
-    for (int64_t n = first; n < first + count; ++n) {
-        const uint8_t* current = input + n * in_size;
+    for (int64_t begin = first; begin < first + count; begin += kChunk) {
+        const int64_t samples = std::min(kChunk, first + count - begin);
+        const uint8_t* current = input + begin * input_size();
+        int64_t stride = input_size();
         for (size_t li = 0; li < n_layers; ++li) {
             const CompiledLayer& L = *layers_[li];
             LayerStatistics& st = ws.stats[li];
             const bool last = li + 1 == n_layers;
-            const int64_t events = count_input_events(L, current, st);
+            int64_t events = 0;
+            for (int64_t n = 0; n < samples; ++n) events += count_input_events(L, current + n * stride, st);
             if (L.type == LayerType::InputData) {
                 st.output_events += events;  // the layer passes its input through
-                if (last) std::copy(current, current + in_size, out_activations + n * out_size);
+                if (last) std::copy_n(current, samples * stride, out_activations + begin * out_size);
                 continue;
             }
-            uint8_t* next = last ? (L.activation ? out_activations + n * out_size : nullptr)
-                                 : ws.activations[li % 2].data();
-            int32_t* potentials_out = last && !L.activation ? out_potentials + n * out_size : nullptr;
-            st.synaptic_ops += compute_potentials(L, current, ws.potentials.data(), ws.scratch);
-            st.output_events += finish_layer(L, ws.potentials.data(), ws.pooled.data(), next, potentials_out);
+            // Outputs go to the caller's array for the last layer, else to a chunk buffer.
+            // (a last layer without activation writes potentials: out_activations is null then)
+            uint8_t* next = !last ? ws.activations[li % 2].data()
+                                  : out_activations ? out_activations + begin * out_size : nullptr;
+            const int64_t next_stride = last ? out_size : ws.activation_stride;
+            const int64_t per_call = samples_per_call(L, samples), per_sample = L.positions() * L.filters_padded;
+            for (int64_t n0 = 0; n0 < samples; n0 += per_call) {
+                const int64_t m = std::min(per_call, samples - n0);
+                const uint8_t* in = current + n0 * stride;
+                if (!helpers.empty() && m == 1 && L.macs >= kParallelMacs && parallel_rows(L) > 1)
+                    st.synaptic_ops += split_layer(L, in, ws, helpers);
+                else
+                    st.synaptic_ops += compute_potentials(L, in, stride, m, ws.potentials.data(), ws.scratch);
+                for (int64_t n = n0; n < n0 + m; ++n) {
+                    int32_t* raw = ws.potentials.data() + (n - n0) * per_sample;
+                    if (last && !L.activation)
+                        st.output_events += finish_layer(L, raw, ws.pooled.data(), nullptr,
+                                                         out_potentials + (begin + n) * out_size);
+                    else
+                        st.output_events += finish_layer(L, raw, ws.pooled.data(), next + n * next_stride, nullptr);
+                }
+            }
             current = next;
+            stride = next_stride;
         }
     }
+}
+
+int64_t Engine::split_layer(const CompiledLayer& L, const uint8_t* input, Workspace& ws,
+                            const std::vector<Workspace*>& helpers) const {
+    const int64_t parts = std::min<int64_t>(static_cast<int64_t>(helpers.size()) + 1, parallel_rows(L));
+    const int64_t rows = parallel_rows(L);
+    std::vector<int64_t> ops(parts, 0);
+    std::exception_ptr failure;
+    std::mutex failure_mutex;
+    auto part = [&](int64_t p) {
+        Scratch& scratch = p == 0 ? ws.scratch : helpers[p - 1]->scratch;
+        try {
+            ops[p] = compute_potentials(L, input, 0, 1, ws.potentials.data(), scratch, rows * p / parts,
+                                        rows * (p + 1) / parts);
+        } catch (...) {
+            std::lock_guard<std::mutex> lock(failure_mutex);
+            failure = std::current_exception();
+        }
+    };
+    std::vector<std::thread> threads;
+    for (int64_t p = 1; p < parts; ++p) threads.emplace_back(part, p);
+    part(0);
+    for (auto& t : threads) t.join();
+    if (failure) std::rethrow_exception(failure);
+    int64_t total = 0;
+    for (int64_t v : ops) total += v;
+    return total;
 }
 
 void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activations, int32_t* out_potentials,
@@ -117,15 +155,21 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
     if ((last_has_activation() && !out_activations) || (!last_has_activation() && !out_potentials))
         throw Error(ErrorKind::InvalidArgument, "forward: missing output buffer for the last layer's output type");
 
-    const int n_threads = resolve_threads(threads, batch);
-    std::vector<std::unique_ptr<Workspace>> workspaces = acquire_workspaces(n_threads);
+    // More threads than samples: one thread runs the samples and the others help with large layers.
+    const int wanted = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const bool split_layers = batch > 0 && batch < wanted;
+    const int n_threads = split_layers ? 1 : resolve_threads(threads, batch);
+    std::vector<std::unique_ptr<Workspace>> workspaces = acquire_workspaces(split_layers ? wanted : n_threads);
+    std::vector<Workspace*> helpers;
+    if (split_layers)
+        for (size_t t = 1; t < workspaces.size(); ++t) helpers.push_back(workspaces[t].get());
     std::vector<std::thread> pool;
     std::exception_ptr failure;
     std::mutex failure_mutex;
     auto work = [&](int t) {
         const int64_t begin = batch * t / n_threads, end = batch * (t + 1) / n_threads;
         try {
-            run_samples(input, begin, end - begin, out_activations, out_potentials, *workspaces[t]);
+            run_samples(input, begin, end - begin, out_activations, out_potentials, *workspaces[t], helpers);
         } catch (...) {
             std::lock_guard<std::mutex> lock(failure_mutex);
             failure = std::current_exception();
@@ -171,12 +215,13 @@ std::vector<std::unique_ptr<Engine::Workspace>> Engine::acquire_workspaces(int c
         size_t act = 0, pot = 0, pooled = 0;
         for (const auto& L : layers_) {
             act = std::max(act, static_cast<size_t>(L->output_size()));
-            pot = std::max(pot, static_cast<size_t>(L->positions() * L->filters_padded));
+            pot = std::max(pot, static_cast<size_t>(samples_per_call(*L, kChunk) * L->positions() * L->filters_padded));
             pooled = std::max(pooled, static_cast<size_t>(L->output_size()));
-            ws->scratch.reserve_for(*L);
+            ws->scratch.reserve_for(*L, kChunk);
         }
-        ws->activations[0].resize(act);
-        ws->activations[1].resize(act);
+        ws->activation_stride = static_cast<int64_t>(act);
+        ws->activations[0].resize(act * kChunk);
+        ws->activations[1].resize(act * kChunk);
         ws->potentials.resize(pot);
         ws->pooled.resize(pooled);
         out.push_back(std::move(ws));

@@ -60,7 +60,10 @@ public:
 private:
     struct Workspace;
     void run_samples(const uint8_t* input, int64_t first, int64_t count, uint8_t* out_activations,
-                     int32_t* out_potentials, Workspace& ws) const;
+                     int32_t* out_potentials, Workspace& ws, const std::vector<Workspace*>& helpers) const;
+    // Potentials of one sample of a large layer, its rows shared between ws and the helpers' threads.
+    int64_t split_layer(const CompiledLayer& L, const uint8_t* input, Workspace& ws,
+                        const std::vector<Workspace*>& helpers) const;
     // Per-thread scratch is kept between calls: a forward allocates nothing once warm.
     std::vector<std::unique_ptr<Workspace>> acquire_workspaces(int count);
     void release_workspaces(std::vector<std::unique_ptr<Workspace>> workspaces);

@@ -6,26 +6,44 @@
 
 namespace akq {
 
-enum class SimdLevel { Scalar = 0, Avx2 = 1 };
-
-struct Kernels {
-    // C[m][f] = sum_k A[m][k] * B[k][f] for m < rows, f < filters_padded, in wrapping int32.
-    // A rows hold 2*depth_pairs int16 values (lda apart); B is packed by pack_weights(); C rows are
-    // ldc apart and filters_padded wide.
-    void (*gemm_s16)(const int16_t* a, int64_t lda, int64_t rows, int64_t depth_pairs, const int16_t* packed,
-                     int32_t filters_padded, int32_t* c, int64_t ldc);
-    // out[c] = sum over the taps t < taps of w[t][c] * x[t][c] for c < channels, in wrapping int32: the depthwise
-    // convolution of one output position; x[t] points at the input cell of tap t (nullptr = padding).
-    void (*depthwise)(const uint8_t* const* x, const int16_t* const* w, int32_t taps, int32_t channels,
-                      int32_t* out);
-    // Number of non-zero bytes.
-    int64_t (*count_nonzero)(const uint8_t* x, int64_t n);
+// A max pool over (out0, out1) potentials rows ld apart, F filters (SPEC C.4).
+struct PoolGeometry {
+    int32_t out0, out1, q0, q1, r0, r1, pad0, pad1, pool0, pool1;
+    int64_t ld, filters;
 };
 
-// Two's-complement int32 addition, as the SIMD accumulators do (signed overflow is undefined in C++).
-inline int32_t wrapping_add(int32_t a, int32_t b) {
-    return static_cast<int32_t>(static_cast<uint32_t>(a) + static_cast<uint32_t>(b));
-}
+enum class SimdLevel { Scalar = 0, Avx2 = 1 };
+
+// The matrix products read A in place (implicit im2col): row m of A is `segments` runs of values,
+// run s starting at a + m * lda + s * segment_stride; B is packed by pack_weights() for the same
+// segments and unit; C rows are ldc apart and filters_padded wide. Sums wrap in int32.
+struct Kernels {
+    // int16 A, units of 2 values (vpmaddwd).
+    void (*gemm_s16)(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t segment_stride,
+                     int64_t units, const int16_t* packed, int32_t filters_padded, int32_t* c, int64_t ldc);
+    // uint8 A of at most 4-bit values, units of 4 (vpmaddubsw); `group` = units whose products may be
+    // summed in int16 lanes (see plan.cpp).
+    void (*gemm_u8)(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t segment_stride,
+                    int64_t units, const int8_t* packed, int32_t filters_padded, int32_t group, int32_t* c,
+                    int64_t ldc);
+    // Activations of `rows` rows of `filters` potentials (ld apart) into out (filters apart), SPEC C.6:
+    // step16 = floor(16 act_step) mod 2^28 and its reciprocal (magic, shift) from plan.cpp. Returns
+    // the number of non-zero outputs.
+    int64_t (*activate)(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
+                        const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,
+                        uint8_t* out);
+    // Depthwise convolution at one output position, when every partial sum fits int16 (plan.cpp):
+    // out[c] = sum over a < k0, b < k1 of w[a][b][c] * origin[a * row_stride + b * C + c], c < C.
+    // Returns the number of non-zero sums.
+    int64_t (*depthwise16)(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
+                           const int16_t* w, int16_t* out);
+    // Number of non-zero bytes.
+    int64_t (*count_nonzero)(const uint8_t* x, int64_t n);
+    // Events of `cells` cells of C bytes, and *ops += sum over events of fanout[cell].
+    int64_t (*count_events)(const uint8_t* x, int64_t cells, int64_t channels, const int64_t* fanout, int64_t* ops);
+    // TF max pooling (padded cells never win) then clamp20, into pooled (pool0, pool1, F).
+    void (*max_pool)(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled);
+};
 
 const Kernels& kernels();              // for the current level
 SimdLevel simd_level();

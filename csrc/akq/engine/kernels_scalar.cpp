@@ -1,22 +1,32 @@
 // Portable kernels: the definition of the arithmetic the SIMD kernels must reproduce bit for bit.
+#include <algorithm>
+#include <climits>
+
 #include "akq/engine/kernels.hpp"
+#include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
 
 namespace akq {
 
 namespace {
 
-void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int64_t depth_pairs, const int16_t* packed,
-              int32_t filters_padded, int32_t* c, int64_t ldc) {
+template <class A, class W, int Unit>
+void gemm(const A* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units, const W* packed,
+          int32_t filters_padded, int32_t* c, int64_t ldc) {
+    const int64_t block_size = int64_t{segments} * units * kFilterBlock * Unit;
     for (int64_t m = 0; m < rows; ++m) {
-        const int16_t* row = a + m * lda;
         for (int32_t block = 0; block < filters_padded / kFilterBlock; ++block) {
             int64_t acc[kFilterBlock] = {};
-            const int16_t* w = packed + block * depth_pairs * kFilterBlock * 2;
-            for (int64_t k = 0; k < depth_pairs; ++k, w += kFilterBlock * 2) {
-                const int32_t x0 = row[2 * k], x1 = row[2 * k + 1];
-                if ((x0 | x1) == 0) continue;  // no event, no work
-                for (int lane = 0; lane < kFilterBlock; ++lane) acc[lane] += x0 * w[2 * lane] + x1 * w[2 * lane + 1];
+            const W* w = packed + block * block_size;
+            for (int32_t seg = 0; seg < segments; ++seg) {
+                const A* x = a + m * lda + seg * stride;
+                for (int64_t u = 0; u < units; ++u, x += Unit, w += kFilterBlock * Unit) {
+                    bool event = false;
+                    for (int i = 0; i < Unit; ++i) event |= x[i] != 0;
+                    if (!event) continue;  // no event, no work
+                    for (int lane = 0; lane < kFilterBlock; ++lane)
+                        for (int i = 0; i < Unit; ++i) acc[lane] += int32_t{x[i]} * w[lane * Unit + i];
+                }
             }
             // int32 wrap-around, as the SIMD accumulators do.
             for (int lane = 0; lane < kFilterBlock; ++lane)
@@ -25,12 +35,40 @@ void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int64_t depth_pairs, 
     }
 }
 
-void depthwise(const uint8_t* const* x, const int16_t* const* w, int32_t taps, int32_t channels, int32_t* out) {
-    for (int32_t ch = 0; ch < channels; ++ch) out[ch] = 0;
-    for (int32_t t = 0; t < taps; ++t) {
-        if (!x[t]) continue;
-        for (int32_t ch = 0; ch < channels; ++ch) out[ch] = wrapping_add(out[ch], int32_t{x[t][ch]} * w[t][ch]);
+void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
+              const int16_t* packed, int32_t filters_padded, int32_t* c, int64_t ldc) {
+    gemm<int16_t, int16_t, 2>(a, lda, rows, segments, stride, units, packed, filters_padded, c, ldc);
+}
+
+void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
+             const int8_t* packed, int32_t filters_padded, int32_t /*group*/, int32_t* c, int64_t ldc) {
+    gemm<uint8_t, int8_t, 4>(a, lda, rows, segments, stride, units, packed, filters_padded, c, ldc);
+}
+
+int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
+                      const uint32_t* step16, const uint32_t*, const uint32_t*, int32_t bits, uint8_t* out) {
+    int64_t events = 0;
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t f = 0; f < filters; ++f) {
+            const uint8_t v = activate(p[r * ld + f], threshold[f], step16[f], bits);
+            out[r * filters + f] = v;
+            events += v != 0;
+        }
+    return events;
+}
+
+int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
+                    const int16_t* w, int16_t* out) {
+    int64_t nonzero = 0;
+    for (int32_t c = 0; c < channels; ++c) {
+        int32_t acc = 0;
+        for (int32_t a = 0; a < k0; ++a)
+            for (int32_t b = 0; b < k1; ++b)
+                acc += origin[a * row_stride + int64_t{b} * channels + c] * w[(int64_t{a} * k1 + b) * channels + c];
+        out[c] = static_cast<int16_t>(acc);
+        nonzero += acc != 0;
     }
+    return nonzero;
 }
 
 int64_t count_nonzero(const uint8_t* x, int64_t n) {
@@ -39,10 +77,38 @@ int64_t count_nonzero(const uint8_t* x, int64_t n) {
     return count;
 }
 
+int64_t count_events(const uint8_t* x, int64_t cells, int64_t channels, const int64_t* fanout, int64_t* ops) {
+    int64_t events = 0, total = 0;
+    for (int64_t cell = 0; cell < cells; ++cell) {
+        int64_t n = 0;
+        for (int64_t c = 0; c < channels; ++c) n += x[cell * channels + c] != 0;
+        events += n;
+        total += n * fanout[cell];
+    }
+    *ops += total;
+    return events;
+}
+
+void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled) {
+    for (int32_t u = 0; u < g.pool0; ++u) {
+        const int32_t i0 = std::max(u * g.r0 - g.pad0, 0), i1 = std::min(u * g.r0 - g.pad0 + g.q0, g.out0);
+        for (int32_t v = 0; v < g.pool1; ++v) {
+            const int32_t j0 = std::max(v * g.r1 - g.pad1, 0), j1 = std::min(v * g.r1 - g.pad1 + g.q1, g.out1);
+            int32_t* out = pooled + (int64_t{u} * g.pool1 + v) * g.filters;
+            for (int64_t f = 0; f < g.filters; ++f) {
+                int32_t m = INT32_MIN;
+                for (int32_t i = i0; i < i1; ++i)
+                    for (int32_t j = j0; j < j1; ++j) m = std::max(m, potentials[(int64_t{i} * g.out1 + j) * g.ld + f]);
+                out[f] = clamp20(m);
+            }
+        }
+    }
+}
+
 }  // namespace
 
 const Kernels& scalar_kernels() {
-    static const Kernels k{gemm_s16, depthwise, count_nonzero};
+    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise16, count_nonzero, count_events, max_pool};
     return k;
 }
 

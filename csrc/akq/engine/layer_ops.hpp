@@ -8,23 +8,41 @@
 
 namespace akq {
 
-// Output positions per patch tile: bounds the scratch memory of a convolution.
+// Output positions per depthwise tile: bounds the scratch memory of a separable convolution.
 constexpr int64_t kTile = 32;
 
 // Per-thread scratch, sized once for the largest layer of a model.
 struct Scratch {
-    std::vector<int16_t> patch;        // kTile rows of 2*depth_pairs int16
-    std::vector<int32_t> depthwise;    // kTile rows of C int32
-    std::vector<const uint8_t*> tap_input;
-    std::vector<const int16_t*> tap_weights;
-    void reserve_for(const CompiledLayer& layer);
+    std::vector<uint8_t> padded8;      // padded input of a convolution (uint8 kernel, depthwise)
+    std::vector<int16_t> padded16;     // padded input of an InputConvolutional (int16 kernel)
+    std::vector<int16_t> patch;        // separable: kTile rows of int16 depthwise sums
+    std::vector<int32_t> depthwise;    // separable: C int32 depthwise sums (when beyond int16)
+    std::vector<uint8_t> patch8;       // FC: the input row, zero padded to whole units
+    void reserve_for(const CompiledLayer& layer, int64_t chunk);
 };
 
-// Potentials of one sample, rows = positions() (1 for FC), filters_padded apart. Returns the
-// pointwise synaptic operations of a separable layer (non-zero depthwise sums x F), else 0.
-int64_t compute_potentials(const CompiledLayer& layer, const uint8_t* input, int32_t* potentials, Scratch& scratch);
+// Samples are run layer by layer in chunks of up to kChunk, so that a layer's weights are reused
+// from cache; a layer whose potentials are small takes the whole chunk in one call.
+constexpr int64_t kChunk = 8;
+int64_t samples_per_call(const CompiledLayer& layer, int64_t chunk);
 
-// Pools (in place: potentials is clobbered) and activates into `activations` (uint8), or writes the
+// Potentials of `samples` inputs (`stride` bytes apart): rows = samples * positions() (1 position for
+// FC), filters_padded apart. Returns the pointwise synaptic operations of a separable layer
+// (non-zero depthwise sums x F), else 0.
+// [first_row, end_row) restricts the work to part of the rows (see parallel_rows; end_row < 0 means
+// all), so that threads can share one large layer of one sample.
+int64_t compute_potentials(const CompiledLayer& layer, const uint8_t* input, int64_t stride, int64_t samples,
+                           int32_t* potentials, Scratch& scratch, int64_t first_row = 0, int64_t end_row = -1);
+
+// Rows a layer of one sample can be split into: output rows of a convolution, (sample, position)
+// rows of a separable layer, 1 for FC.
+int64_t parallel_rows(const CompiledLayer& layer);
+
+// Layers of at least this many multiply-accumulates per sample are split over the threads when the
+// batch is smaller than the thread count.
+constexpr int64_t kParallelMacs = 1 << 20;
+
+// Pools (FC: clamps in place) and activates into `activations` (uint8), or writes the
 // pooled potentials to `out_potentials` for a last layer without activation. `pooled` is scratch
 // of output_size() int32. Returns the number of non-zero outputs.
 int64_t finish_layer(const CompiledLayer& layer, int32_t* potentials, int32_t* pooled, uint8_t* activations,

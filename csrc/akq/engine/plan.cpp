@@ -53,6 +53,17 @@ void compile_activation(const LayerSpec& spec, CompiledLayer& c) {
                             "28-bit activation cannot divide by (the reference crashes); use an act_step below "
                             "2^24 (e.g. a smaller input scale or activation step)");
     }
+    // Reciprocals: with k = 28 + ceil(log2 d) and magic = floor(2^k / d) + 1, the error of
+    // n * magic / 2^k over n / d is below 2^28 / 2^k <= 1 / d, too small to reach the next integer.
+    c.magic.assign(c.step16.size(), 0);
+    c.shift.assign(c.step16.size(), 0);
+    for (size_t f = 0; f < c.step16.size(); ++f) {
+        const uint64_t d = std::max<uint32_t>(c.step16[f], 1);
+        uint32_t log2_ceil = 0;
+        while ((uint64_t{1} << log2_ceil) < d) ++log2_ceil;
+        c.shift[f] = 28 + log2_ceil;
+        c.magic[f] = static_cast<uint32_t>((uint64_t{1} << c.shift[f]) / d + 1);
+    }
 }
 
 void compile_pooling(const LayerSpec& spec, CompiledLayer& c) {
@@ -74,18 +85,48 @@ int64_t CompiledLayer::output_size() const {
     return int64_t{pool0} * pool1 * filters;
 }
 
-std::vector<int16_t> pack_weights(const std::vector<int32_t>& dense, int64_t depth, int32_t filters) {
-    const int64_t pairs = (depth + 1) / 2;
+template <class T>
+std::vector<T> pack_weights(const std::vector<int32_t>& dense, int32_t segments, int64_t run, int unit,
+                            int32_t filters) {
+    const int64_t units = (run + unit - 1) / unit;
     const int32_t padded = (filters + kFilterBlock - 1) / kFilterBlock * kFilterBlock;
-    std::vector<int16_t> packed(static_cast<size_t>(padded) * pairs * 2, 0);
-    for (int64_t k = 0; k < depth; ++k)
-        for (int32_t f = 0; f < filters; ++f) {
-            const int64_t block = f / kFilterBlock, lane = f % kFilterBlock;
-            packed[((block * pairs + k / 2) * kFilterBlock + lane) * 2 + k % 2] =
-                static_cast<int16_t>(dense[k * filters + f]);
-        }
+    std::vector<T> packed(static_cast<size_t>(padded) * segments * units * unit, 0);
+    for (int32_t seg = 0; seg < segments; ++seg)
+        for (int64_t r = 0; r < run; ++r)
+            for (int32_t f = 0; f < filters; ++f) {
+                const int64_t block = f / kFilterBlock, lane = f % kFilterBlock;
+                const int64_t unit_index = (block * segments + seg) * units + r / unit;
+                packed[(unit_index * kFilterBlock + lane) * unit + r % unit] =
+                    static_cast<T>(dense[(seg * run + r) * filters + f]);
+            }
     return packed;
 }
+
+template std::vector<int16_t> pack_weights(const std::vector<int32_t>&, int32_t, int64_t, int, int32_t);
+template std::vector<int8_t> pack_weights(const std::vector<int32_t>&, int32_t, int64_t, int, int32_t);
+
+namespace {
+
+// Lays out `dense` for the uint8 kernel when the layer's inputs have at most 4 bits (after an
+// activation or a <= 4-bit InputData), else for the int16 kernel.
+void pack(CompiledLayer& c, const std::vector<int32_t>& dense, int32_t segments, bool small_inputs) {
+    c.segments = segments;
+    c.run = c.depth / segments;
+    c.small_inputs = small_inputs;
+    const int unit = small_inputs ? 4 : 2;
+    c.run_units = (c.run + unit - 1) / unit;
+    if (!small_inputs) {
+        c.packed = pack_weights<int16_t>(dense, segments, c.run, unit, c.filters);
+        return;
+    }
+    c.packed8 = pack_weights<int8_t>(dense, segments, c.run, unit, c.filters);
+    int32_t largest = 1;
+    for (int32_t w : dense) largest = std::max(largest, std::abs(w));
+    // Each vpmaddubsw lane adds two products of at most 15 * |w|; int16 lanes hold 32767.
+    c.int16_group = std::max(1, 32767 / (2 * 15 * largest));
+}
+
+}  // namespace
 
 CompiledLayer compile_layer(const LayerSpec& spec) {
     CompiledLayer c;
@@ -115,8 +156,8 @@ CompiledLayer compile_layer(const LayerSpec& spec) {
                     const int64_t reference = (int64_t{ch} * c.in1 + j) * c.in0 + i;
                     for (int32_t f = 0; f < F; ++f) dense[natural * F + f] = W[reference * F + f];
                 }
-        c.depth_pairs = (c.depth + 1) / 2;
-        c.packed = pack_weights(dense, c.depth, F);
+        pack(c, dense, 1, true);
+        c.macs = c.depth * F;
         c.fanout.assign(static_cast<size_t>(c.in0) * c.in1, F);
         return c;
     }
@@ -147,7 +188,7 @@ CompiledLayer compile_layer(const LayerSpec& spec) {
         // Inputs after an activation are at most 4 bits (SPEC C.1).
         const int64_t bound = int64_t{c.k0} * c.k1 * 15 * max_abs(W);
         c.depthwise_fits_int16 = bound <= 32767;
-        c.packed = pack_weights(c.pointwise, c.depth, F);
+        pack(c, c.pointwise, 1, false);
     } else {
         c.depth = int64_t{c.k0} * c.k1 * C;
         std::vector<int32_t> dense(static_cast<size_t>(c.depth) * F);
@@ -156,10 +197,14 @@ CompiledLayer compile_layer(const LayerSpec& spec) {
                 for (int32_t ch = 0; ch < C; ++ch)
                     for (int32_t f = 0; f < F; ++f)
                         dense[((int64_t{a} * c.k1 + b) * C + ch) * F + f] = W[(tap(a, b) * C + ch) * F + f];
-        c.packed = pack_weights(dense, c.depth, F);
+        pack(c, dense, c.k0, spec.type != LayerType::InputConvolutional);
     }
-    c.depth_pairs = (c.depth + 1) / 2;
+    // Every window inside the padded input: 'same' adds the cells TF pads after, too.
+    c.padded0 = std::max(c.in0 + c.pad0, (c.out0 - 1) * c.s0 + c.k0);
+    c.padded1 = std::max(c.in1 + c.pad1, (c.out1 - 1) * c.s1 + c.k1);
 
+    c.macs = c.positions() * (spec.type == LayerType::SeparableConvolutional ? int64_t{c.k0} * c.k1 * C + int64_t{C} * F
+                                                                             : c.depth * F);
     const auto cover0 = coverage(c.in0, c.out0, c.k0, c.s0, c.pad0);
     const auto cover1 = coverage(c.in1, c.out1, c.k1, c.s1, c.pad1);
     const int64_t per_cover = spec.type == LayerType::SeparableConvolutional ? 1 : F;

@@ -20,10 +20,24 @@ struct CompiledLayer {
     int32_t k0 = 1, k1 = 1, s0 = 1, s1 = 1, pad0 = 0, pad1 = 0;  // pad = cells added before
     uint8_t pad_value = 0;                    // InputConvolutional: padding_value mod 256
 
-    // Dot products run as int16 pairs: `depth` = values per output (k0*k1*C, C for the separable
-    // pointwise, D0*D1*C for FC), `depth_pairs` = ceil(depth / 2).
-    int64_t depth = 0, depth_pairs = 0;
-    std::vector<int16_t> packed;  // [F/8][depth_pairs][8][2], zero padded (see pack_weights)
+    // Weights are a dense [depth][F] matrix read as `segments` runs of `run` contiguous input values
+    // (for a convolution: one run of k1*C values per kernel row, found in the padded input; for FC and
+    // the separable pointwise: one run). Each run is rounded up to whole `unit`s (2 values for the
+    // int16 kernel, 4 for the uint8 kernel) with zero weights, so a kernel may read past a run.
+    // Inputs of at most 4 bits (every layer but InputConvolutional, and not the separable pointwise)
+    // use the uint8 x int8 kernel; the others the int16 kernel.
+    int64_t depth = 0;
+    int32_t segments = 1;
+    int64_t run = 0, run_units = 0;
+    bool small_inputs = false;
+    std::vector<int16_t> packed;   // int16 kernel: [F/8][segments][run_units][8][2]
+    std::vector<int8_t> packed8;   // uint8 kernel: [F/8][segments][run_units][8][4]
+    int32_t int16_group = 1;       // quads the uint8 kernel may sum in int16 lanes without overflow
+
+    // Convolutions read a padded copy of the input: (padded0, padded1, C) with the padding values,
+    // large enough for every window, plus slack for the kernels' over-read.
+    int32_t padded0 = 0, padded1 = 0;
+    int64_t padded_size() const { return int64_t{padded0} * padded1 * channels + 64; }
 
     // SeparableConvolutional: flipped depthwise weights [k0][k1][C] and whether the depthwise sums
     // provably fit int16 (then the pointwise runs on the int16 kernels, else on exact int32 loops).
@@ -40,12 +54,16 @@ struct CompiledLayer {
     int32_t act_bits = 1;
     std::vector<int32_t> threshold;
     std::vector<uint32_t> step16;  // floor(16 * act_step) mod 2^28, never 0 when activation
+    // floor(n / step16) = (n * magic) >> shift for every n < 2^28 (magic < 2^30, shift <= 56).
+    std::vector<uint32_t> magic, shift;
 
     // InputData: values must be < 2^input_bits.
     int32_t input_bits = 8;
 
     // Statistics: for each input cell (D0 x D1), the weights one event there touches per channel.
     std::vector<int64_t> fanout;
+
+    int64_t macs = 0;  // multiply-accumulates per sample (depthwise + pointwise for separable)
 
     int64_t input_size() const { return int64_t{in0} * in1 * channels; }
     int64_t output_size() const;  // pooled outputs per sample
@@ -55,7 +73,9 @@ struct CompiledLayer {
 // Compiles one validated layer; throws Error(Engine) for a step the engine cannot divide by.
 CompiledLayer compile_layer(const LayerSpec& spec);
 
-// Packs W[k][f] (given by a callback-free dense [depth][F] int32 matrix) as the kernels expect.
-std::vector<int16_t> pack_weights(const std::vector<int32_t>& dense, int64_t depth, int32_t filters);
+// Packs a dense [segments * run][F] weight matrix for a kernel reading `unit` values at a time.
+template <class T>
+std::vector<T> pack_weights(const std::vector<int32_t>& dense, int32_t segments, int64_t run, int unit,
+                            int32_t filters);
 
 }  // namespace akq

@@ -6,7 +6,7 @@ Softmax/Activation carry no computation and are left out.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -20,6 +20,7 @@ class Block:
     neural: NeuralNode
     pool: PoolNode | None = None
     activation: ActivationNode | None = None
+    dropped: list[Node] = field(default_factory=list)  # final Softmax/Activation layers left out after it
 
     @property
     def keras_output_shape(self) -> tuple:
@@ -51,6 +52,8 @@ def group_blocks(nodes: list[Node], image_input: bool, problems: Problems) -> li
                 "activation"))
         elif isinstance(node, OtherNode):
             _check_other(node, following, position < last_neural, problems)
+            if node.kind == "final_activation" and blocks and position > last_neural:
+                blocks[-1].dropped.append(node)
         previous = node
     return blocks
 

@@ -89,6 +89,9 @@ def _layer(lowered: LoweredLayer, index: int) -> LayerDiagnostics:
         d.notes.append(
             f"batch norm {block.neural.folded} folded into the thresholds and steps (per-tensor weights kept "
             f"as trained{f', {flipped} channels negated' if flipped else ''})")
+    for node in block.dropped:
+        d.notes.append(f"final activation {node.label} is not converted: the integer model outputs the values "
+                       "before it (predict gives logits)")
     ranges = _core.fire_range_report(spec)
     if ranges.thresholds_out_of_range:
         d.notes.append(

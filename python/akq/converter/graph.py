@@ -110,8 +110,8 @@ def _node(layer) -> Node:
 
     from .. import quantization_layers as ql
 
-    base = dict(name=layer.name, keras_class=type(layer).__name__, input_shape=_shape(layer.input),
-                output_shape=_shape(layer.output))
+    base = {"name": layer.name, "keras_class": type(layer).__name__, "input_shape": _shape(layer.input),
+            "output_shape": _shape(layer.output)}
     L = keras.layers
     if isinstance(layer, (L.DepthwiseConv2D, ql.QuantizedDepthwiseConv2D)):
         return OtherNode(**base, kind="unsupported")

@@ -33,13 +33,19 @@ def lower(model_name: str, input_shape: tuple, image_input: bool, blocks: list[B
     if not image_input:
         layers.append(LoweredLayer(_input_data(model_name, input_shape), None))
     layer_scaling = scaling
+    failed = False
     for index, block in enumerate(blocks):
-        previous = layers[-1].spec if layers else None
+        layer_type = _layer_type(block.neural.op, index == 0 and image_input)
         try:
-            layers.append(_lower_block(block, previous, layer_scaling, first=index == 0, image=image_input))
+            if failed:  # the input of this layer is unknown: check what does not depend on it
+                _check_bits(block, layer_type)
+            else:
+                previous = layers[-1].spec if layers else None
+                layers.append(_lower_block(block, previous, layer_scaling, layer_type, first=index == 0))
         except AkqError as error:
             problems.add(error)
-        if block.activation is not None and block.activation.step > 0:
+            failed = True
+        if block.activation is not None and block.activation.quantized and block.activation.step > 0:
             layer_scaling = InputScaling(1.0 / float(block.activation.step), 0.0)
     return layers
 
@@ -54,20 +60,16 @@ def _input_data(model_name: str, input_shape: tuple):
     return spec
 
 
-def _lower_block(block: Block, previous, scaling: InputScaling, first: bool, image: bool) -> LoweredLayer:
+def _lower_block(block: Block, previous, scaling: InputScaling, layer_type, first: bool) -> LoweredLayer:
     neural, pool, act = block.neural, block.pool, block.activation
     spec = _core.LayerSpec()
     spec.name = neural.name
-    spec.type = _layer_type(neural.op, first and image)
+    spec.type = layer_type
     spec.input_dims = tuple(neural.input_shape) if previous is None else previous.output_dims
     spec.filters = neural.filters
-    spec.weights_bits = _weights_bits(block, spec.type)
+    spec.weights_bits = _check_bits(block, layer_type)
     spec.activation = act is not None
     if act is not None:
-        if act.bits not in (1, 2, 4):
-            raise QuantizationError(
-                f"activation bitwidth must be 1, 2 or 4; layer '{act.name}' has bitwidth {act.bits}. Change "
-                "its bitwidth")
         spec.act_bits = act.bits
     if spec.type != LayerType.FullyConnected:
         spec.kernel_size = tuple(neural.kernel_size)
@@ -82,7 +84,7 @@ def _lower_block(block: Block, previous, scaling: InputScaling, first: bool, ima
     try:
         _core.check_layer_parameters(spec)
     except LayerError as error:
-        raise LayerError(f"Keras block {block.label} cannot become a {spec.type.name} layer: {error}. "
+        raise LayerError(f"Keras block {block.label} cannot become an akq {spec.type.name} layer: {error}. "
                          "Change the Keras layer's parameters accordingly") from None
     spec.output_dims = _core.output_dims(spec)
     _check_output_shape(block, spec)
@@ -100,8 +102,12 @@ def _layer_type(op: str, input_conv: bool):
             "dense": LayerType.FullyConnected}[op]
 
 
-def _weights_bits(block: Block, layer_type) -> int:
-    neural = block.neural
+def _check_bits(block: Block, layer_type) -> int:
+    """The layer's weights_bits, after checking weight and activation bitwidths (SPEC B.4)."""
+    neural, act = block.neural, block.activation
+    if act is not None and act.bits not in (1, 2, 4):
+        raise QuantizationError(
+            f"activation bitwidth must be 1, 2 or 4; layer '{act.name}' has bitwidth {act.bits}. Change its bitwidth")
     bits = quantize.bitwidth(neural.quantizer, neural.label)
     if neural.op == "separable":
         dw_bits = quantize.bitwidth(neural.quantizer_dw, neural.label)
@@ -150,12 +156,19 @@ def _set_weights(spec, neural) -> np.ndarray:
     return sf
 
 
+def _weight_sums(spec) -> np.ndarray:
+    """Each filter's potential for an all-ones input without padding: what a constant input shift adds."""
+    w = spec.weights.astype(np.int64)
+    if spec.type == LayerType.SeparableConvolutional:
+        channels = spec.input_dims[2]
+        depthwise = w.reshape(-1, channels).sum(axis=0)
+        return depthwise @ spec.weights_pw.astype(np.int64).reshape(channels, -1)
+    return w.reshape(-1, w.shape[-1]).sum(axis=0)
+
+
 def _fire(spec, block: Block, sf: np.ndarray, input_scale: float, input_shift: float):
     neural, act = block.neural, block.activation
-    weight_sums = None
-    if input_shift != 0.0:
-        w = spec.weights_pw if spec.type == LayerType.SeparableConvolutional else spec.weights
-        weight_sums = w.reshape(-1, w.shape[-1]).sum(axis=0, dtype=np.int64)
+    weight_sums = _weight_sums(spec) if input_shift != 0.0 else None
     positions = 1
     if block.pool is not None and block.pool.pool == "average":
         positions = int(np.prod(block.pool.input_shape[:2]))
@@ -165,7 +178,7 @@ def _fire(spec, block: Block, sf: np.ndarray, input_scale: float, input_shift: f
             bias=neural.bias, weight_sums=weight_sums, activation=act is not None,
             act_bits=act.bits if act else 1, act_step=act.step if act else np.float32(1),
             pooled_positions=positions, channel_scale=neural.channel_scale)
-    except LayerError as error:
+    except QuantizationError as error:
         raise QuantizationError(
             f"layer {block.label}: {error}. The scale factor or the bias is extreme: check the weights and "
             "batch-norm statistics for tiny or huge values") from None

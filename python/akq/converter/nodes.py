@@ -52,7 +52,7 @@ class ActivationNode(Node):
 
     quantized: bool = False
     bits: int = 0
-    step: np.float32 = np.float32(0)
+    step: np.float32 | None = None  # float32 step sigma (None for a plain ReLU)
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _core
 from ..errors import QuantizationError
 
 
@@ -29,7 +30,10 @@ def scale_factor(quantizer, kernel: np.ndarray, label: str) -> np.ndarray:
         raise QuantizationError(
             f"layer {label} has no weight quantizer (got {quantizer!r}); give it one, e.g. "
             "quantizer=akq.quantization_ops.MaxPerAxisQuantizer(bitwidth=4)")
-    sf = _max_scale_factor(quantizer, kernel)
+    try:
+        sf = _max_scale_factor(quantizer, kernel)
+    except QuantizationError as error:
+        raise QuantizationError(f"layer {label}: {error}") from None
     if sf is None:
         sf = np.asarray(quantizer.scale_factor(tf.constant(kernel)), dtype=np.float32)
     if sf.ndim > 1 or (sf.ndim == 1 and sf.size not in (1, kernel.shape[-1])):
@@ -44,30 +48,23 @@ def scale_factor(quantizer, kernel: np.ndarray, label: str) -> np.ndarray:
 
 
 def _max_scale_factor(quantizer, kernel: np.ndarray) -> np.ndarray | None:
-    """The scale factor of an exact MaxQuantizer / MaxPerAxisQuantizer, without TensorFlow's per-op cost.
-
-    Same float32 operations as theirs (SPEC A.1): r = max |w| (per axis: clamped to [1e-10, float32 max]),
-    sf = clip(kmax / r, 0, 1000). None for any other quantizer (subclasses included).
-    """
+    """The scale factor of an exact MaxQuantizer / MaxPerAxisQuantizer from the C++ kernel (bit-identical
+    to their TensorFlow float32 ops, without TensorFlow's per-op cost); None for any other quantizer."""
     from ..quantization_ops import MaxPerAxisQuantizer, MaxQuantizer
 
-    if type(quantizer) is MaxQuantizer:
-        r = np.max(np.abs(kernel))
-    elif type(quantizer) is MaxPerAxisQuantizer:
-        r = np.max(np.abs(kernel), axis=tuple(range(kernel.ndim - 1)))
-        r = np.clip(r, np.float32(1e-10), np.finfo(np.float32).max)
-    else:
+    if type(quantizer) not in (MaxQuantizer, MaxPerAxisQuantizer):
         return None
-    with np.errstate(divide="ignore"):
-        sf = np.float32(2 ** (quantizer.bitwidth - 1) - 1) / r.astype(np.float32)
-    return np.clip(sf, np.float32(0), np.float32(1000)).astype(np.float32)
+    return _core.scale_factor(kernel, "max", type(quantizer) is MaxPerAxisQuantizer, quantizer.bitwidth)
 
 
 def integer_weights(quantizer, kernel: np.ndarray, sf: np.ndarray, label: str) -> np.ndarray:
     """int8 weights W with W / sf the quantized kernel, in the Keras layout of `kernel`."""
     kmax = 2 ** (bitwidth(quantizer, label) - 1) - 1
     if _is_linear(quantizer):
-        return np.clip(np.rint(kernel * sf), -kmax, kmax).astype(np.int8)
+        try:
+            return _core.quantize_int8(kernel, sf, quantizer.bitwidth)
+        except QuantizationError as error:
+            raise QuantizationError(f"layer {label}: {error}") from None
     import tensorflow as tf
 
     values = np.rint(np.asarray(quantizer.quantize(tf.constant(kernel)), np.float32) * sf)

@@ -52,7 +52,7 @@ def _from_rescaling(node: RescalingNode, image_input: bool, problems: Problems) 
             f"Rescaling layer '{node.name}' has scale {scale} and offset {offset}; the scale must be finite "
             "and strictly positive (inputs are unsigned integers)"))
         return InputScaling()
-    return InputScaling(1.0 / scale, -offset / scale)
+    return _checked_shift(InputScaling(1.0 / scale, -offset / scale), f"Rescaling layer '{node.name}'", problems)
 
 
 def _from_argument(input_scaling, problems: Problems) -> InputScaling:
@@ -69,4 +69,14 @@ def _from_argument(input_scaling, problems: Problems) -> InputScaling:
             f"the scale factor 'input_scaling[0]' must be finite and strictly positive, and the shift finite; "
             f"got input_scaling={input_scaling!r} (inputs are a * x + s, unsigned integers)"))
         return InputScaling()
-    return InputScaling(scale, shift)
+    return _checked_shift(InputScaling(scale, shift), "input_scaling", problems)
+
+
+def _checked_shift(scaling: InputScaling, source: str, problems: Problems) -> InputScaling:
+    """The shift becomes an int32 padding value: refuse shifts beyond that range."""
+    if abs(scaling.shift) < 2.0**31:
+        return scaling
+    problems.add(InputScalingError(
+        f"the input shift {scaling.shift:g} from {source} is beyond the int32 range of the padding value; "
+        "integer inputs are bytes, so the shift should be within [-255, 255]"))
+    return InputScaling()

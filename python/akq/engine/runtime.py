@@ -57,8 +57,9 @@ def predict(model, inputs, threads=None) -> np.ndarray:
     """float32 (potential - threshold) / act_step of a last layer without activation, (N, O0, O1, F)."""
     engine = _engine(model)
     if engine.last_has_activation:
-        raise EngineError(f"predict: the last layer '{model._layers[-1].name}' has an activation; only models whose "
-                          "last layer has no activation can be evaluated (use forward() for activations)")
+        raise EngineError(f"predict: the last layer '{model._layers[-1].name}' outputs activations (activation=True "
+                          "or InputData); only models whose last layer has no activation can be evaluated (use "
+                          "forward() for activations)")
     return engine.predict(_inputs(model, inputs), _threads(threads))
 
 
@@ -76,7 +77,14 @@ def evaluate(model, inputs, labels, threads=None) -> float:
 
 
 class LayerStatistics:
-    """Counts of one layer over the last forward's batch."""
+    """Counts of one layer over the last forward's batch.
+
+    `input_events` are the non-zero input values, `output_events` the non-zero outputs (activations,
+    or potentials of a last layer without activation). `synaptic_ops` sums, over the input events, the
+    weights each one touches: F per covering output position for (Input)Convolutional, U for
+    FullyConnected; for SeparableConvolutional one depthwise weight per covering position plus F
+    pointwise weights per non-zero depthwise sum. `sparsity` = 1 - input_events / (samples * input_size).
+    """
 
     def __init__(self, core_stats):
         self.name: str = core_stats.name

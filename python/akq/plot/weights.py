@@ -147,8 +147,8 @@ def format_weight_stats(stats: list[KernelStats]) -> str:
         return "no quantized layers"
     cells = [[_cell(value) for value in row.values()] for row in rows]
     header = list(rows[0])
-    widths = [max(len(text) for text in column) for column in zip(header, *cells)]
-    lines = ["  ".join(text.ljust(width) for text, width in zip(line, widths)).rstrip()
+    widths = [max(len(text) for text in column) for column in zip(header, *cells, strict=True)]
+    lines = ["  ".join(text.ljust(width) for text, width in zip(line, widths, strict=True)).rstrip()
              for line in [header, *cells]]
     return "\n".join([lines[0], "  ".join("-" * width for width in widths), *lines[1:]])
 
@@ -171,7 +171,7 @@ def plot_weight_stats(model_or_stats, path) -> Path:
                          "QuantizedSeparableConv2D, QuantizedDepthwiseConv2D or QuantizedDense) to show.")
     fig = Figure(figsize=(10, 2.3 * len(stats) + 0.4), layout="constrained")
     axes = fig.subplots(len(stats), 2, squeeze=False, width_ratios=(3, 2))
-    for s, (levels_ax, sf_ax) in zip(stats, axes):
+    for s, (levels_ax, sf_ax) in zip(stats, axes, strict=True):
         values, counts = np.unique(s.int_weights, return_counts=True)
         levels_ax.bar(values, counts, width=0.8, color="tab:orange")
         levels_ax.set_xlim(-s.kmax - 0.7, s.kmax + 0.7)
