@@ -158,7 +158,7 @@ def test_input_values_beyond_input_bits():
 
 def test_predict_and_evaluate_misuse(model, images):
     fired = akq.Model([akq.InputData((2, 2, 1), name="in"), akq.FullyConnected(3, name="fc")])
-    with pytest.raises(EngineError, match="'fc' has an activation"):
+    with pytest.raises(EngineError, match="'fc' outputs activations"):
         fired.predict(np.zeros((1, 2, 2, 1), np.uint8))
     with pytest.raises(InputError, match="labels has 3 values for 16 inputs"):
         model.evaluate(images, np.zeros(3, np.int64))
@@ -172,13 +172,19 @@ def test_threads_beyond_the_system_limit_still_run(model, images):
     """A thread the system refuses (RLIMIT_NPROC) must not abort the process: the caller runs its share."""
     code = """
         import resource, numpy as np
+        import akq
         from test_reliability import realistic_model
         model = realistic_model()
         x = np.random.default_rng(1).integers(0, 256, (300, 24, 24, 3), dtype=np.uint8)
         expected = model.predict(x, threads=1)
+        big = akq.Model([akq.InputData((64, 64, 8), name="in"), akq.Convolutional(3, 32, name="c")])
+        big.get_layer("c").set_variable("threshold", np.full(32, -1, np.int32))
+        one = np.ones((1, 64, 64, 8), np.uint8)
+        expected_big = big.forward(one, threads=1)  # 9.4M MACs: split over threads when threads > batch
         soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
         resource.setrlimit(resource.RLIMIT_NPROC, (1, hard))  # no new thread can start
         assert (model.predict(x, threads=64) == expected).all()
+        assert (big.forward(one, threads=8) == expected_big).all() and expected_big.any()
         print("ok")
     """
     path = os.pathsep.join([str(Path(akq.__file__).parents[1]), str(Path(__file__).parent)])

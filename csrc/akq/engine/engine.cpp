@@ -3,6 +3,7 @@
 #include "akq/engine/engine.hpp"
 
 #include <algorithm>
+#include <new>
 #include <system_error>
 #include <thread>
 
@@ -24,6 +25,22 @@ struct Engine::Workspace {
 namespace {
 
 constexpr int kMaxThreads = 256;  // more only costs workspaces and thread start-up
+
+// Runs part(0) .. part(parts - 1), each but the first on a thread of its own. A part the system
+// refuses a thread for (process limits, memory) runs on this thread instead of aborting.
+template <class Part>
+void run_parts(int64_t parts, const Part& part) {
+    std::vector<std::thread> threads;
+    try {
+        threads.reserve(static_cast<size_t>(parts));
+        for (int64_t p = 1; p < parts; ++p) threads.emplace_back(part, p);
+    } catch (const std::system_error&) {
+    } catch (const std::bad_alloc&) {
+    }
+    part(0);
+    for (int64_t p = static_cast<int64_t>(threads.size()) + 1; p < parts; ++p) part(p);
+    for (auto& t : threads) t.join();
+}
 
 int resolve_threads(int threads, int64_t batch) {
     int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -126,10 +143,7 @@ int64_t Engine::split_layer(const CompiledLayer& L, const uint8_t* input, Worksp
             failure = std::current_exception();
         }
     };
-    std::vector<std::thread> threads;
-    for (int64_t p = 1; p < parts; ++p) threads.emplace_back(part, p);
-    part(0);
-    for (auto& t : threads) t.join();
+    run_parts(parts, part);
     if (failure) std::rethrow_exception(failure);
     int64_t total = 0;
     for (int64_t v : ops) total += v;
@@ -156,17 +170,17 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
         throw Error(ErrorKind::InvalidArgument, "forward: missing output buffer for the last layer's output type");
 
     // More threads than samples: one thread runs the samples and the others help with large layers.
-    const int wanted = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int wanted = std::min(kMaxThreads, threads > 0 ? threads
+                                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
     const bool split_layers = batch > 0 && batch < wanted;
     const int n_threads = split_layers ? 1 : resolve_threads(threads, batch);
     std::vector<std::unique_ptr<Workspace>> workspaces = acquire_workspaces(split_layers ? wanted : n_threads);
     std::vector<Workspace*> helpers;
     if (split_layers)
         for (size_t t = 1; t < workspaces.size(); ++t) helpers.push_back(workspaces[t].get());
-    std::vector<std::thread> pool;
     std::exception_ptr failure;
     std::mutex failure_mutex;
-    auto work = [&](int t) {
+    auto work = [&](int64_t t) {
         const int64_t begin = batch * t / n_threads, end = batch * (t + 1) / n_threads;
         try {
             run_samples(input, begin, end - begin, out_activations, out_potentials, *workspaces[t], helpers);
@@ -175,14 +189,7 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
             failure = std::current_exception();
         }
     };
-    // If the system refuses a thread (limits, memory), this thread runs the chunks left over.
-    try {
-        for (int t = 1; t < n_threads; ++t) pool.emplace_back(work, t);
-    } catch (const std::system_error&) {
-    }
-    work(0);
-    for (int t = static_cast<int>(pool.size()) + 1; t < n_threads; ++t) work(t);
-    for (auto& th : pool) th.join();
+    run_parts(n_threads, work);
 
     std::vector<LayerStatistics> stats(layers_.size());
     for (size_t li = 0; li < layers_.size(); ++li) {
