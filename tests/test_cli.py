@@ -232,4 +232,4 @@ def test_keras_side_errors(keras_files, tmp_path):
 
 def test_demo_refuses_an_output_directory_that_is_a_file(tmp_path):
     (tmp_path / "taken").write_text("a file, not a directory")
-    assert_user_error(akq_command("demo", "--fast", "--out-dir", tmp_path / "taken"), "taken")
+    assert_user_error(akq_command("demo", "--fast", "--out-dir", tmp_path / "taken"), "taken", "not a directory")

@@ -24,6 +24,8 @@ class UserError(Exception):
 def cmd_demo(args) -> None:
     from . import demo
 
+    if Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
+        raise UserError(f"--out-dir {args.out_dir}: exists and is not a directory; choose another one")
     result = demo.run(args.out_dir, fast=args.fast, seed=args.seed, progress=not args.quiet)
     print(result.table())
 
