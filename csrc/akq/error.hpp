@@ -11,6 +11,7 @@ enum class ErrorKind {
     ModelFile,        // truncated, corrupted or unknown .akq bytes     -> akq.errors.ModelFileError
     Hardware,         // a layer or value the AKD1000 cannot take       -> akq.errors.HardwareError
     Engine,           // a model the engine cannot run (e.g. zero step) -> akq.errors.EngineError
+    Quantization,     // a bad kernel, scale factor or bitwidth to quantize -> akq.errors.QuantizationError
 };
 
 class Error : public std::runtime_error {

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <sstream>
+#include <unordered_set>
 
 #include "akq/error.hpp"
 
@@ -21,10 +22,16 @@ std::string dims_str(const std::array<int32_t, 3>& d) {
     return s.str();
 }
 
+// Size limits that keep every index and element count far from integer overflow.
+constexpr int32_t kMaxAxis = 65536;                   // any input/kernel/pool dimension, filters
+constexpr int64_t kMaxValues = int64_t{1} << 28;      // values of a layer's input or output
+constexpr int64_t kMaxWeights = int64_t{1} << 30;     // int8 weights of one variable
+
 bool is_input_layer(LayerType t) { return t == LayerType::InputData || t == LayerType::InputConvolutional; }
 
 int32_t conv_out(int32_t d, int32_t k, int32_t s, Padding p) {
-    return p == Padding::Same ? (d + s - 1) / s : (d - k) / s + 1;
+    if (p == Padding::Same) return (d + s - 1) / s;
+    return d < k ? 0 : (d - k) / s + 1;  // floor, not truncation toward zero, when the kernel is larger
 }
 
 void check_weight_range(const LayerSpec& l, const Int8Tensor& w, const char* var) {
@@ -54,6 +61,22 @@ void check_shape(const LayerSpec& l, const Int8Tensor& w, const std::array<int32
     }
 }
 
+void check_empty(const LayerSpec& l, const Int8Tensor& w, const char* var) {
+    if (!w.data.empty() || w.shape != std::array<int32_t, 4>{0, 0, 0, 0})
+        fail(l, std::string("a ") + (l.type == LayerType::InputData ? "InputData" : "non-separable") +
+                    " layer has no variable " + var + "; it must be empty");
+}
+
+// Output values and weight counts of a layer whose parameters passed the other rules.
+void check_sizes(const LayerSpec& l) {
+    const auto out = output_dims(l);
+    if (static_cast<int64_t>(out[0]) * out[1] * out[2] > kMaxValues)
+        fail(l, "output dimensions " + dims_str(out) + " are too large (at most 2^28 values)");
+    const auto w = expected_weights_shape(l);
+    if (static_cast<int64_t>(w[0]) * w[1] * w[2] * w[3] > kMaxWeights)
+        fail(l, "it would need more than 2^30 weights; use fewer filters, inputs or a smaller kernel");
+}
+
 }  // namespace
 
 std::array<int32_t, 4> expected_weights_shape(const LayerSpec& l) {
@@ -81,8 +104,8 @@ std::array<int32_t, 2> effective_pool_stride(const LayerSpec& l) {
 void check_layer_parameters(const LayerSpec& l) {
     const auto& in = l.input_dims;
     if (in[0] <= 0 || in[1] <= 0 || in[2] <= 0) fail(l, "input dimensions " + dims_str(in) + " must be positive");
-    if (in[0] > 65536 || in[1] > 65536 || in[2] > 65536 ||
-        static_cast<int64_t>(in[0]) * in[1] * in[2] > (int64_t{1} << 28))
+    if (in[0] > kMaxAxis || in[1] > kMaxAxis || in[2] > kMaxAxis ||
+        static_cast<int64_t>(in[0]) * in[1] * in[2] > kMaxValues)
         fail(l, "input dimensions " + dims_str(in) + " are too large (at most 65536 per axis and 2^28 values)");
     if (l.type == LayerType::InputData) {
         if (l.input_bits < 1 || l.input_bits > 8) fail(l, "input_bits must be between 1 and 8");
@@ -100,9 +123,13 @@ void check_layer_parameters(const LayerSpec& l) {
         fail(l, "act_bits must be 1, 2 or 4, got " + std::to_string(l.act_bits));
     if (l.type == LayerType::FullyConnected) {
         if (l.pool_type != PoolType::NoPooling) fail(l, "a FullyConnected layer cannot pool");
+        check_sizes(l);
         return;
     }
     for (int a = 0; a < 2; ++a) {
+        if (l.kernel_size[a] > kMaxAxis || (l.pool_type == PoolType::Max && (l.pool_size[a] > kMaxAxis ||
+                                                                              l.pool_stride[a] > kMaxAxis)))
+            fail(l, "kernel and pool sizes and strides must be at most " + std::to_string(kMaxAxis));
         if (l.kernel_size[a] <= 0 || l.kernel_size[a] % 2 == 0)
             fail(l, "kernel_size " + std::to_string(l.kernel_size[a]) + " must be strictly positive and odd");
         if (l.kernel_stride[a] <= 0) fail(l, "kernel_stride must be strictly positive");
@@ -124,6 +151,7 @@ void check_layer_parameters(const LayerSpec& l) {
         if (l.padding == Padding::Valid && (l.pool_size[0] > out[0] || l.pool_size[1] > out[1]))
             fail(l, "the pool is larger than the 'valid' convolution output");
     }
+    check_sizes(l);
 }
 
 std::array<int32_t, 3> output_dims(const LayerSpec& l) {
@@ -142,7 +170,13 @@ std::array<int32_t, 3> output_dims(const LayerSpec& l) {
 }
 
 void check_variables(const LayerSpec& l) {
-    if (l.type == LayerType::InputData) return;
+    if (l.type == LayerType::InputData) {
+        check_empty(l, l.weights, "weights");
+        check_empty(l, l.weights_pw, "weights_pw");
+        if (!l.threshold.empty() || !l.act_step.empty()) fail(l, "an InputData layer has no threshold or act_step");
+        return;
+    }
+    if (l.type != LayerType::SeparableConvolutional) check_empty(l, l.weights_pw, "weights_pw");
     check_shape(l, l.weights, expected_weights_shape(l), "weights");
     check_weight_range(l, l.weights, "weights");
     if (l.type == LayerType::SeparableConvolutional) {
@@ -161,8 +195,10 @@ void check_variables(const LayerSpec& l) {
 
 void check_model(const ModelSpec& m) {
     if (m.layers.empty()) throw Error(ErrorKind::InvalidArgument, "the model has no layers");
+    std::unordered_set<std::string> names;
     for (size_t i = 0; i < m.layers.size(); ++i) {
         const LayerSpec& l = m.layers[i];
+        if (!names.insert(l.name).second) fail(l, "two layers have this name; names must be unique");
         if ((i == 0) != is_input_layer(l.type))
             fail(l, i == 0 ? "the first layer must be InputData or InputConvolutional"
                            : "InputData and InputConvolutional can only be the first layer");

@@ -13,6 +13,7 @@ const char* error_class_name(akq::ErrorKind kind) {
         case akq::ErrorKind::ModelFile: return "ModelFileError";
         case akq::ErrorKind::Hardware: return "HardwareError";
         case akq::ErrorKind::Engine: return "EngineError";
+        case akq::ErrorKind::Quantization: return "QuantizationError";
     }
     return "AkqError";
 }

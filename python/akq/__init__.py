@@ -33,6 +33,7 @@ _LAZY = {
     "FullyConnected": "engine",
     "AKD1000": "engine",
     "check_hardware": "engine",
+    "Performance": "engine",
 }
 
 __all__ = ["AkqError", "__version__", *_LAZY]

@@ -35,3 +35,32 @@ class ModelFileError(AkqError, ValueError):
 
 class HardwareError(AkqError, RuntimeError):
     """A layer or value that does not fit the AKD1000 (mapping and programming limits)."""
+
+
+# -- conversion (akq.convert / akq.check_model_compatibility) -------------------------------------
+class ModelStructureError(ConversionError):
+    """The model is not one linear chain with one 1-D or 3-D input (branches, merges, data format)."""
+
+
+class UnsupportedLayerError(ConversionError):
+    """A layer type conversion cannot turn into integer layers (e.g. DepthwiseConv2D, Add, a float Conv2D)."""
+
+
+class LayerOrderError(ConversionError):
+    """Layers in an order the integer layers cannot express (e.g. two neural layers without activation)."""
+
+
+class BatchNormError(ConversionError):
+    """A BatchNormalization that cannot be folded (wrong axis, null or, where it matters, negative gammas)."""
+
+
+class FirstLayerError(ConversionError, TypeError):
+    """An image model (1 or 3 input channels) whose first layer is not a QuantizedConv2D."""
+
+
+class InputScalingError(AkqError, ValueError):
+    """An `input_scaling` argument that is invalid or conflicts with a Rescaling layer."""
+
+
+class ActStepError(QuantizationError):
+    """A converted activation step below the engine's 1/16 resolution."""

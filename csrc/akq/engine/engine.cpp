@@ -3,6 +3,7 @@
 #include "akq/engine/engine.hpp"
 
 #include <algorithm>
+#include <system_error>
 #include <thread>
 
 #include "akq/engine/kernels.hpp"
@@ -22,8 +23,11 @@ struct Engine::Workspace {
 
 namespace {
 
+constexpr int kMaxThreads = 256;  // more only costs workspaces and thread start-up
+
 int resolve_threads(int threads, int64_t batch) {
     int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    n = std::min(n, kMaxThreads);
     return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n, batch)));
 }
 
@@ -78,7 +82,9 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
                 continue;
             }
             // Outputs go to the caller's array for the last layer, else to a chunk buffer.
-            uint8_t* next = last ? out_activations + begin * out_size : ws.activations[li % 2].data();
+            // (a last layer without activation writes potentials: out_activations is null then)
+            uint8_t* next = !last ? ws.activations[li % 2].data()
+                                  : out_activations ? out_activations + begin * out_size : nullptr;
             const int64_t next_stride = last ? out_size : ws.activation_stride;
             const int64_t per_call = samples_per_call(L, samples), per_sample = L.positions() * L.filters_padded;
             for (int64_t n0 = 0; n0 < samples; n0 += per_call) {
@@ -145,6 +151,7 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
                                               std::to_string(first.input_bits) + " values in [0, " +
                                               std::to_string(limit) + "]; rescale or clip the input");
     }
+    if (batch == 0) return;  // nothing to run (an empty output's buffer may be null)
     if ((last_has_activation() && !out_activations) || (!last_has_activation() && !out_potentials))
         throw Error(ErrorKind::InvalidArgument, "forward: missing output buffer for the last layer's output type");
 
@@ -168,8 +175,13 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
             failure = std::current_exception();
         }
     };
-    for (int t = 1; t < n_threads; ++t) pool.emplace_back(work, t);
+    // If the system refuses a thread (limits, memory), this thread runs the chunks left over.
+    try {
+        for (int t = 1; t < n_threads; ++t) pool.emplace_back(work, t);
+    } catch (const std::system_error&) {
+    }
     work(0);
+    for (int t = static_cast<int>(pool.size()) + 1; t < n_threads; ++t) work(t);
     for (auto& th : pool) th.join();
 
     std::vector<LayerStatistics> stats(layers_.size());

@@ -157,22 +157,43 @@ class Model:
         return (Model.from_bytes, (self.to_bytes(),))
 
     # -- hardware: akq/engine/device.py ----------------------------------------------------------
-    def map(self, device, hw_only: bool = False) -> None:
-        """Allocate the layers to the neural processors of `device` (e.g. akq.AKD1000())."""
+    def map(self, device, hw_only: bool = False, mode: str = "minimal") -> None:
+        """Allocate the layers to the neural processors of `device` (e.g. akq.AKD1000()).
+
+        mode "minimal" uses as few NPs as each layer needs (the reference mapper); "all_nps" then spreads
+        the busiest layers over the free NPs for throughput (the default of later akida releases).
+        """
         from .device import map_model
 
-        map_model(self, device, hw_only)
+        map_model(self, device, hw_only, mode)
 
     def summary(self) -> str:
-        """Print (and return) a table of the layers: type, output shape, kernel shapes."""
-        lines = [f"Model: input {self.input_shape} -> output {self.output_shape}, {len(self._layers)} layers",
-                 f"{'Layer (type)':<40}{'Output shape':<18}{'Kernel shape':<20}"]
-        for layer in self._layers:
-            kernel = "" if layer._type == LayerType.InputData else str(tuple(layer._spec.weights.shape))
-            lines.append(f"{layer.name + ' (' + _SHORT_TYPE[layer._type] + ')':<40}"
-                         f"{str(list(layer.output_dims)):<18}{kernel:<20}")
-            if layer._type == LayerType.SeparableConvolutional:
-                lines.append(f"{'':<58}{str(tuple(layer._spec.weights_pw.shape)):<20}")
+        """Print (and return) a table of the layers: type, output shape, kernel shapes; once mapped, the
+        sequences (with program size) and the NPs of every layer (N/A on the HRC or in software)."""
+        mapped = self.sequences is not None
+        head = f"Model: input {self.input_shape} -> output {self.output_shape}, {len(self._layers)} layers"
+        groups = [("", self._layers)]
+        if mapped:
+            from .device import np_count
+
+            head += f", {len(self.sequences)} sequences, {np_count(self)} NPs"
+            groups = [("", [l for l in self._layers if l._type == LayerType.InputData])]
+            groups += [(f"{s.name} ({s.backend.name})"
+                        + (f" - size: {s.program_size} bytes" if s.program_size is not None else ""), s.layers)
+                       for s in self.sequences]
+        lines = [head, f"{'Layer (type)':<40}{'Output shape':<18}{'Kernel shape':<20}" + ("NPs" if mapped else "")]
+        for title, layers in groups:
+            if title:
+                lines.append(title)
+            for layer in layers:
+                kernel = "" if layer._type == LayerType.InputData else str(tuple(layer._spec.weights.shape))
+                row = f"{layer.name + ' (' + _SHORT_TYPE[layer._type] + ')':<40}{list(layer.output_dims)!s:<18}"
+                nps = "" if not mapped or layer._type == LayerType.InputData else "N/A"
+                if layer.mapping is not None and layer._type != LayerType.InputConvolutional:
+                    nps = str(len(layer.mapping.nps))
+                lines.append(f"{row}{kernel:<20}{nps}")
+                if layer._type == LayerType.SeparableConvolutional:
+                    lines.append(f"{'':<58}{tuple(layer._spec.weights_pw.shape)!s:<20}")
         text = "\n".join(lines)
         print(text)
         return text

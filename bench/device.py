@@ -1,0 +1,173 @@
+"""The virtual AKD1000 against BrainChip's published figures (akida CLI examples on the reference board).
+
+Builds AkidaNet 0.5 at 224x224 and DS-CNN KWS (8-bit input layer, 4-bit weights and activations) by hand,
+with random weights whose thresholds are set layer by layer so that 40-60 % of the activations are zero on
+smooth random "natural" inputs, runs them on the engine, maps them and prints akq.Performance's estimates
+next to the published numbers (AKD1000-FACTS.md), then the effect of input sparsity.
+
+    PYTHONPATH=python python bench/device.py [--frames 4] [--plot performance.png]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import akq
+import numpy as np
+from akq.engine.performance import Performance
+
+RNG = np.random.default_rng(2024)
+STATIC_BOARD_W = 0.912  # the reference board's floor (AKD1000-FACTS)
+PUBLISHED = {
+    "AkidaNet 0.5/224": {"nps": 68, "clocks": 43_000_636, "frames": 10, "fps": 43.48, "energy_mj": 23.48,
+                         "dynamic_mj": 2.51, "program": 1_361_244, "dense_clocks": 13.7e6},
+    "DS-CNN KWS": {"nps": 65, "clocks": 93_965, "frames": 1, "program": 88_748},
+}
+
+
+def akidanet_layers(alpha=0.5, size=224, classes=1000):
+    """AkidaNet (MobileNet-v1 with standard convolutions first), as in BrainChip's model zoo."""
+    f = lambda n: int(n * alpha)
+    layers = [akq.InputConvolutional((size, size, 3), 3, f(32), name="conv_0", kernel_stride=2, weights_bits=8,
+                                     act_bits=4),
+              akq.Convolutional(3, f(64), name="conv_1", weights_bits=4, act_bits=4),
+              akq.Convolutional(3, f(128), name="conv_2", kernel_stride=2, weights_bits=4, act_bits=4),
+              akq.Convolutional(3, f(128), name="conv_3", weights_bits=4, act_bits=4)]
+    plan = [(256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+    for i, (filters, stride) in enumerate(plan, start=4):
+        last = i == 3 + len(plan)
+        layers.append(akq.SeparableConvolutional(3, f(filters), name=f"separable_{i}", kernel_stride=stride,
+                                                 weights_bits=4, act_bits=4,
+                                                 pool_type=akq.PoolType.Average if last else akq.PoolType.NoPooling))
+    layers.append(akq.FullyConnected(classes, name="classifier", weights_bits=4, activation=False))
+    return layers
+
+
+def ds_cnn_layers(classes=33):
+    """DS-CNN keyword spotting on 49x10 MFCC frames (BrainChip's model zoo), last activation 1 bit."""
+    layers = [akq.InputConvolutional((49, 10, 1), 5, 64, name="conv_0", kernel_stride=2, weights_bits=8,
+                                     act_bits=4)]
+    for i in range(1, 5):
+        layers.append(akq.SeparableConvolutional(3, 64, name=f"separable_{i}", weights_bits=4,
+                                                 act_bits=1 if i == 4 else 4,
+                                                 pool_type=akq.PoolType.Average if i == 4 else akq.PoolType.NoPooling))
+    layers.append(akq.FullyConnected(classes, name="dense_5", weights_bits=4, activation=False))
+    return layers
+
+
+def natural_inputs(count, shape):
+    """Smooth random images: a few low-frequency blobs and a gradient, 8-bit."""
+    d0, d1, c = shape
+    out = np.zeros((count, d0, d1, c), np.float64)
+    y, x = np.mgrid[0:d0, 0:d1] / max(d0, d1)
+    for n in range(count):
+        for ch in range(c):
+            img = RNG.uniform(0, 0.5) * x + RNG.uniform(0, 0.5) * y
+            for _ in range(6):
+                cy, cx, r = RNG.uniform(0, 1, 3)
+                img += RNG.uniform(-1, 1) * np.exp(-((y - cy) ** 2 + (x - cx) ** 2) / (0.02 + 0.1 * r))
+            out[n, :, :, ch] = img
+    out = (out - out.min()) / (np.ptp(out) + 1e-9)
+    return np.clip(out * 255, 0, 255).astype(np.uint8)
+
+
+def calibrated_model(layers, inputs, zero_fraction=0.5):
+    """The model with random weights and, per layer, thresholds at the `zero_fraction` quantile of its
+    potentials on `inputs` (so that fraction of its activations is zero) and steps spreading the rest."""
+    model = akq.Model()
+    for layer in layers:
+        if layer._type == akq.LayerType.InputData:
+            model.add(layer)
+            continue
+        keep_activation = layer._spec.activation
+        layer._spec.activation = False
+        model.add(layer)
+        bits = layer._spec.weights_bits
+        limit = 2 ** (bits - 1) - 1
+        for name in ("weights", "weights_pw"):
+            if name in layer.variables:
+                shape = layer.get_variable(name).shape
+                # skewed positive like trained ReLU features, so fewer input events mean lower potentials
+                layer.set_variable(name, RNG.integers(-limit // 2, limit + 1, shape).astype(np.int8))
+        potentials = model.forward(inputs).reshape(-1, layer.output_dims[2]).astype(np.float64)
+        if not keep_activation:
+            break
+        threshold = np.maximum(np.quantile(potentials, zero_fraction, axis=0), 0)  # silence never fires
+        top = np.quantile(potentials, 0.98, axis=0)
+        levels = 2 ** layer._spec.act_bits
+        step = np.maximum((top - threshold) * levels / (levels - 1) / 16, 1 / 16)
+        layer._spec.activation = True
+        model._invalidate()
+        layer.set_variable("threshold", np.floor(threshold).astype(np.int32))
+        layer.set_variable("act_step", step.astype(np.float32))
+    return model
+
+
+def report(name, model, inputs, plot=None, mode="all_nps"):
+    model.map(akq.AKD1000(), mode=mode)
+    started = time.perf_counter()
+    model.forward(inputs)
+    seconds = time.perf_counter() - started
+    perf = Performance(model)
+    pub = PUBLISHED[name]
+    zero = [1 - s.input_events / (s.samples * s.input_size) for s in model.statistics().layers[1:]]
+    print(f"\n== {name}: {len(inputs)} frames on the engine in {seconds:.2f} s; layer input zeros "
+          f"{min(zero):.0%}-{max(zero):.0%} (after the dense input layer)")
+    print(perf)
+    frames = pub["frames"]
+    clocks = perf.clocks(frames)
+    run_seconds = clocks / perf.clock_hz
+    rows = [("NPs", pub["nps"], perf.nps), ("program bytes", pub["program"], perf.program_bytes),
+            (f"inference clocks, {frames} frame(s)", pub["clocks"], clocks)]
+    if "fps" in pub:  # over the published run: pipelined frames, board floor power while it lasts
+        rows += [(f"frames/s over {frames} frames", pub["fps"], frames / run_seconds),
+                 ("energy/frame mJ (board)", pub["energy_mj"],
+                  (perf.dynamic_energy_j + STATIC_BOARD_W * run_seconds / frames) * 1e3),
+                 ("dynamic energy/frame mJ", pub["dynamic_mj"], perf.dynamic_energy_j * 1e3)]
+    if "dense_clocks" in pub:  # unconfirmed: one random (dense) frame
+        noise = RNG.integers(0, 256, (1, *model.input_shape)).astype(np.uint8)
+        model.forward(noise)
+        rows.append(("clocks, 1 uniform-noise frame (?)", pub["dense_clocks"], Performance(model).clocks(1)))
+    print(f"{'':<34}{'published':>14}{'akq':>14}{'off':>9}")
+    for label, published, ours in rows:
+        print(f"{label:<34}{published:>14,.2f}{ours:>14,.2f}{(ours - published) / published:>+9.0%}")
+    if plot:
+        from akq.plot.performance import plot_performance
+
+        plot_performance(perf, plot)
+        print(f"per-layer chart: {plot}")
+    return perf
+
+
+def sparsity_effect(name, layers, shape, frames):
+    """Clocks per frame when the input itself is sparse (fewer events everywhere)."""
+    dense = natural_inputs(frames, shape) // 16  # InputData takes 4-bit values
+    model = calibrated_model(layers, dense)
+    model.map(akq.AKD1000(), mode="all_nps")
+    rows = []
+    for zero in (0.0, 0.5, 0.9, 0.99):
+        x = dense * (RNG.random(dense.shape) >= zero)
+        model.forward(x.astype(np.uint8))
+        rows.append((zero, Performance(model).clocks(1)))
+    base = rows[0][1]
+    print(f"\n== {name}: input zeros vs clocks for one frame (the chip reports up to 58x fewer with sparse inputs)")
+    for zero, clocks in rows:
+        print(f"  {zero:>5.0%} zero inputs: {clocks:>12,.0f} clocks ({base / clocks:.1f}x fewer than dense)")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--frames", type=int, default=4)
+    parser.add_argument("--plot", default=None, help="save AkidaNet's per-layer chart to this PNG")
+    args = parser.parse_args()
+    images = natural_inputs(args.frames, (224, 224, 3))
+    report("AkidaNet 0.5/224", calibrated_model(akidanet_layers(), images), images, args.plot)
+    mfcc = natural_inputs(args.frames, (49, 10, 1))
+    report("DS-CNN KWS", calibrated_model(ds_cnn_layers(), mfcc), mfcc)
+    sparsity_effect("DS-CNN KWS (InputData 49x10x8 variant)", [akq.InputData((49, 10, 8), name="in")]
+                    + ds_cnn_layers()[1:], (49, 10, 8), args.frames)
+
+
+if __name__ == "__main__":
+    main()

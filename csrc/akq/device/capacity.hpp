@@ -1,0 +1,30 @@
+// How many neural processors a layer needs, and how its filters are spread over them (SPEC D.5).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "akq/model.hpp"
+
+namespace akq::device {
+
+// The split of a Convolutional / SeparableConvolutional layer over CNPs: `strips` strips of the input
+// along axis 0, each served by one NP per filter group. `filters` lists the filters of every NP
+// (strip-major). `problem` is non-empty (and the rest unset) when no split fits a CNP.
+struct CnpSplit {
+    int32_t strips = 0;
+    int32_t strip_width = 0;
+    int32_t max_filters_per_np = 0;
+    std::vector<int32_t> filters;
+    std::string problem;
+};
+
+// `filter_groups` asks for at least that many NPs per strip (the all-NPs mapping spreads filters for
+// speed); the split never gives an NP fewer than one filter.
+CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups = 1);
+
+// Filters of `groups` NPs sharing `filters` evenly: ceil(F/n) each, the rest on the last NP
+// (1024 over 3 NPs -> 342, 342, 340 as the reference reports [SPEC D.5]).
+std::vector<int32_t> balance_filters(int32_t filters, int32_t groups);
+
+}  // namespace akq::device

@@ -1,0 +1,280 @@
+#include "akq/device/constraints.hpp"
+
+#include <cmath>
+#include <cstdint>
+
+#include "akq/device/akd1000.hpp"
+#include "akq/device/capacity.hpp"
+
+namespace akq::device {
+
+namespace {
+
+using namespace akd1000;
+using std::to_string;
+
+std::string pair_text(const std::array<int32_t, 2>& p) { return to_string(p[0]) + "x" + to_string(p[1]); }
+
+bool max_pooled(const LayerSpec& l) {
+    return l.pool_type == PoolType::Max && (l.pool_size[0] > 1 || l.pool_size[1] > 1);
+}
+
+class Collector {
+public:
+    explicit Collector(const LayerSpec& l) : layer_(l.name) {}
+    void add(ProblemKind kind, std::string reason, std::string hint) {
+        problems_.push_back(Problem{layer_, kind, std::move(reason), std::move(hint)});
+    }
+    void map(std::string reason, std::string hint) { add(ProblemKind::Mapping, std::move(reason), std::move(hint)); }
+    std::vector<Problem> take() { return std::move(problems_); }
+
+private:
+    std::string layer_;
+    std::vector<Problem> problems_;
+};
+
+const char* kRequantize = "re-quantize this layer with fewer weight bits (akq.quantize_layer) and retrain";
+const char* kSamePadding = "use padding='same' in the Keras layer (add explicit zero padding before it if needed)";
+
+void check_input_convolutional(const LayerSpec& l, Collector& c) {
+    const int32_t channels = l.input_dims[2];
+    if (channels != 1 && channels != 3)
+        c.map("input_channels must be 1 or 3 (got " + to_string(channels) + ")",
+              "the HRC converts grayscale or RGB pixels; for other inputs start the model with InputData");
+    if (l.kernel_size[0] != l.kernel_size[1])
+        c.map("kernel size should be symmetric. (got " + pair_text(l.kernel_size) + ")", "use a square kernel");
+    else if (l.kernel_size[0] != 3 && l.kernel_size[0] != 5 && l.kernel_size[0] != 7)
+        c.map("kernel size should be 3, 5 or 7 (got " + to_string(l.kernel_size[0]) + ")",
+              "use a 3x3, 5x5 or 7x7 kernel in the first convolution");
+    for (int32_t s : l.kernel_stride)
+        if (s < 1 || s > kHrcMaxStride)
+            c.map("stride should be 1, 2 or 3 (got " + pair_text(l.kernel_stride) + ")", "use strides of at most 3");
+    if (l.pool_type == PoolType::Average)
+        c.map("pool_type cannot be Average", "move the global average pooling to a later layer");
+    if (l.pool_type == PoolType::Max) {
+        if (l.pool_size[0] < 1 || l.pool_size[0] > kHrcMaxPool || l.pool_size[1] < 1 || l.pool_size[1] > kHrcMaxPool)
+            c.map("pooling_y should be 1 or 2 (got pool size " + pair_text(l.pool_size) + ")",
+                  "use a 2x2 max pooling in the first layer");
+        const auto stride = effective_pool_stride(l);
+        if (stride != l.pool_size)
+            c.map("pool_size and pool_stride should be equal (got " + pair_text(l.pool_size) + " and " +
+                      pair_text(stride) + ")",
+                  "use pool strides equal to the pool size");
+    }
+    if (!l.activation)
+        c.map("The first convolutional layer of a model can only be mapped if its activations are enabled",
+              "follow the first convolution with a quantized ReLU");
+    if (l.input_dims[0] < kHrcMinDim0)
+        c.map("input first dimension size cannot be smaller than " + to_string(kHrcMinDim0) + " (got " +
+                  to_string(l.input_dims[0]) + ")",
+              "feed larger images");
+    if (l.input_dims[1] < kHrcMinDim1)
+        c.map("input second dimension size cannot be smaller than " + to_string(kHrcMinDim1) + " (got " +
+                  to_string(l.input_dims[1]) + ")",
+              "feed larger images");
+    if (l.input_dims[1] > kHrcMaxDim1)
+        c.map("input second dimension size cannot be higher than " + to_string(kHrcMaxDim1) + " (got " +
+                  to_string(l.input_dims[1]) + ")",
+              "resize the images (or transpose them: axis 0 may be up to 2048)");
+    const int32_t max_filters = channels == 3 ? kHrcMaxFiltersRgb : kHrcMaxFiltersGray;
+    if (l.filters > max_filters)
+        c.map("num_neurons should be set between 1 and " + to_string(max_filters) + " (got " + to_string(l.filters) +
+                  ")",
+              "use fewer filters in the first convolution");
+}
+
+void check_cnp(const LayerSpec& l, Collector& c) {
+    const bool separable = l.type == LayerType::SeparableConvolutional;
+    const int32_t k = l.kernel_size[0];
+    if (separable && l.weights_bits != 2 && l.weights_bits != 4)
+        c.map("Separable CNP weights bitwidth must be 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
+    if (!separable && l.weights_bits != 1 && l.weights_bits != 2 && l.weights_bits != 4)
+        c.map("Standard CNP weights bitwidth must be 1, 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
+    if (l.padding != Padding::Same) c.map("Only padding same is supported (got valid padding)", kSamePadding);
+    bool kernel_ok = true;
+    if (l.kernel_size[0] != l.kernel_size[1]) {
+        c.map("Kernel width and height must be equal (got " + pair_text(l.kernel_size) + ")", "use a square kernel");
+        kernel_ok = false;
+    } else if (separable ? (k != 3 && k != 5 && k != 7) : (k != 1 && k != 3 && k != 5 && k != 7)) {
+        c.map(std::string(separable ? "Kernel size must be 3, 5 or 7" : "Kernel size must be 1, 3, 5 or 7") +
+                  " (got " + to_string(k) + ")",
+              "use a supported kernel size");
+        kernel_ok = false;
+    }
+    const auto s = l.kernel_stride;
+    if (s[0] != s[1])
+        c.map("Horizontal and vertical strides must be equal (got " + pair_text(s) + ")", "use equal strides");
+    else if (s[0] < 1 || s[0] > kCnpMaxStride)
+        c.map("Convolution stride must be 1 or 2 (got " + to_string(s[0]) + ")", "use stride 1 or 2");
+    else if (s[0] == 2 && k != kCnpStride2Kernel)
+        c.map("Convolution stride 2 is only supported with 3x3 kernels (got " + pair_text(l.kernel_size) + ")",
+              "use a 3x3 kernel for strided convolutions, or stride 1 followed by max pooling");
+    if (l.pool_type == PoolType::Max) {
+        if (l.pool_size[0] != l.pool_size[1])
+            c.map("Pooling width and height must be equal (got " + pair_text(l.pool_size) + ")", "use a square pool");
+        else if (l.pool_size[0] > kCnpMaxPool)
+            c.map("Pooling size " + to_string(l.pool_size[0]) + " is not supported on NSoC_v2",
+                  "use 2x2 max pooling");
+        const auto ps = effective_pool_stride(l);
+        if (ps[0] > l.pool_size[0] || ps[1] > l.pool_size[1])
+            c.map("Pooling stride must not exceed the pool size (got stride " + pair_text(ps) + ", size " +
+                      pair_text(l.pool_size) + ")",
+                  "use a pool stride no larger than the pool size");
+    }
+    if (l.pool_type == PoolType::Average) {
+        if (l.input_dims[0] > kGapMaxInputDim0)
+            c.map("With average pooling, input width cannot exceed " + to_string(kGapMaxInputDim0) + " (got " +
+                      to_string(l.input_dims[0]) + ")",
+                  "downsample (stride or max pooling) in an earlier layer so this layer's input is at most 32 wide");
+        const int32_t rows = conv_output_size(l)[1];
+        if (rows < kGapMinConvDim1)
+            c.map("With average pooling, the output of the convolution must have at least " +
+                      to_string(kGapMinConvDim1) + " rows (currently " + to_string(rows) + ")",
+                  "downsample less before the global average pooling");
+    }
+    if (l.input_dims[2] > kCnpMaxChannels)
+        c.map("The maximum input channel value is " + to_string(kCnpMaxChannels) + " (got " +
+                  to_string(l.input_dims[2]) + ")",
+              "reduce the channels of the previous layer");
+    if (l.filters > kCnpMaxFilters)
+        c.map("The maximum number of filters is " + to_string(kCnpMaxFilters) + " (got " + to_string(l.filters) + ")",
+              "use fewer filters");
+    if (l.input_dims[0] > kCnpMaxDim)
+        c.map("The maximum input width is " + to_string(kCnpMaxDim) + " (got " + to_string(l.input_dims[0]) + ")",
+              "downsample the input");
+    if (l.input_dims[1] > kCnpMaxDim)
+        c.map("The maximum input height is " + to_string(kCnpMaxDim) + " (got " + to_string(l.input_dims[1]) + ")",
+              "downsample the input");
+    if (!kernel_ok || l.input_dims[2] > kCnpMaxChannels) return;  // capacity is meaningless then
+    const CnpSplit split = split_cnp_layer(l);
+    if (!split.problem.empty()) {
+        c.map(split.problem, "use fewer input channels, fewer weight bits or a smaller input");
+        return;
+    }
+    const auto nps = static_cast<int32_t>(split.filters.size());
+    if (nps > kNpCount)
+        c.map("not enough NPs available (the layer needs " + to_string(nps) + ", the AKD1000 has " +
+                  to_string(kNpCount) + ")",
+              "reduce the filters, the input channels or the input size of this layer");
+    if (l.input_dims[2] == 1)
+        for (int32_t f : split.filters)
+            if (f > kOneChannelGroup && f % (2 * kOneChannelGroup) != 0) {
+                c.map("With one input channel, the number of neurons per NP / 8 must be even (got " + to_string(f) +
+                          " neurons on one NP)",
+                      "use a filter count that is a multiple of 16 per NP (e.g. 16, 32, 48)");
+                break;
+            }
+    if (nps > 1 && s[0] == 2 && max_pooled(l))
+        c.map("stride 2 with max pooling is not supported on a layer split over " + to_string(nps) + " NPs",
+              "use stride 1 with max pooling, or make the layer small enough for one NP");
+}
+
+void check_fully_connected(const LayerSpec& l, Collector& c) {
+    if (l.weights_bits < 1 || l.weights_bits > kFnpMaxWeightBits)
+        c.map("Weight bits should be between 1 and 4 inclusive. (got " + to_string(l.weights_bits) + ")", kRequantize);
+    const int64_t inputs = static_cast<int64_t>(l.input_dims[0]) * l.input_dims[1] * l.input_dims[2];
+    if (inputs > kFnpMaxInputs)
+        c.map("Input dimensions are too large to fit in a FNP.  The maximum value is " + to_string(kFnpMaxInputs) +
+                  " (got " + to_string(inputs) + ")",
+              "reduce the input of this dense layer (pool or downsample before it)");
+}
+
+const char* kScaleHint =
+    "a tiny BatchNormalization gamma (or a large weight scale) inflates this layer's scale factor; fix: "
+    "constrain the gammas with akq.gamma_constraint.add_gamma_constraint(model) and retrain";
+const char* kInputScaleHint =
+    "a too large input scaling or a tiny BatchNormalization gamma inflates the scale factor of the input "
+    "layer; fix: reduce input_scaling in akq.convert(), or use "
+    "akq.gamma_constraint.add_gamma_constraint(model) and retrain";
+const char* kStepHint =
+    "the activation step is huge compared to the weight scale (a tiny BatchNormalization gamma or a large "
+    "input scaling); fix: use akq.gamma_constraint.add_gamma_constraint(model) and retrain, or reduce "
+    "input_scaling";
+
+void check_threshold(const LayerSpec& l, int32_t bits, const char* hint, Collector& c) {
+    const int64_t low = -(int64_t{1} << (bits - 1)), high = (int64_t{1} << (bits - 1)) - 1;
+    for (size_t i = 0; i < l.threshold.size(); ++i) {
+        const int64_t t = l.threshold[i];
+        if (t < low || t > high) {
+            c.add(ProblemKind::Programming,
+                  to_string(t) + " cannot fit in a " + to_string(bits) + " bits signed integer (threshold of filter " +
+                      to_string(i) + ", range [" + to_string(low) + ", " + to_string(high) + "])",
+                  hint);
+            return;
+        }
+    }
+}
+
+void check_step(const LayerSpec& l, int32_t bits, const char* backend, Collector& c) {
+    const double max_step = std::ldexp(1.0, bits - kStepFractionBits) - 1;  // floor(act_step) limit
+    for (size_t i = 0; i < l.act_step.size(); ++i) {
+        const double step = std::floor(static_cast<double>(l.act_step[i]));
+        if (step > max_step) {
+            c.add(ProblemKind::Programming,
+                  std::string("Backend hardware(") + backend + "): act_step should be between 0 and " +
+                      to_string(static_cast<int64_t>(max_step)) + ". Receives act_step " +
+                      to_string(static_cast<int64_t>(step)) + " (filter " + to_string(i) + ": floor(16 * act_step) " +
+                      "must fit " + to_string(bits) + " bits unsigned)",
+                  kStepHint);
+            return;
+        }
+    }
+}
+
+}  // namespace
+
+std::string Problem::message() const {
+    const char* what = kind == ProblemKind::Mapping ? "Error when mapping layer '" : "Error when programming layer '";
+    const char* lead = kind == ProblemKind::Mapping ? ". Fix: " : ". Likely cause: ";
+    return what + layer + "': " + reason + (hint.empty() ? "" : lead + hint);
+}
+
+std::vector<Problem> structural_problems(const LayerSpec& l) {
+    Collector c(l);
+    switch (l.type) {
+        case LayerType::InputData: break;
+        case LayerType::InputConvolutional: check_input_convolutional(l, c); break;
+        case LayerType::Convolutional:
+        case LayerType::SeparableConvolutional: check_cnp(l, c); break;
+        case LayerType::FullyConnected: check_fully_connected(l, c); break;
+    }
+    return c.take();
+}
+
+std::vector<Problem> programming_problems(const LayerSpec& l) {
+    Collector c(l);
+    switch (l.type) {
+        case LayerType::InputData: break;
+        case LayerType::InputConvolutional:
+            check_threshold(l, kHrcThresholdBits, kInputScaleHint, c);
+            check_step(l, kHrcStepBits, "HRC", c);
+            break;
+        case LayerType::Convolutional:
+        case LayerType::SeparableConvolutional:
+            if (l.activation) check_threshold(l, kNpThresholdBits, kScaleHint, c);
+            check_step(l, kNpStepBits, "CNP", c);
+            break;
+        case LayerType::FullyConnected:
+            if (l.activation) {
+                check_threshold(l, kNpThresholdBits, kScaleHint, c);
+                check_step(l, kNpStepBits, "FullyConnected", c);
+            }
+            break;
+    }
+    return c.take();
+}
+
+std::vector<Problem> sequence_problems(const LayerSpec& l, const LayerSpec* next) {
+    Collector c(l);
+    const bool cnp = l.type == LayerType::Convolutional || l.type == LayerType::SeparableConvolutional;
+    if (!cnp || !max_pooled(l)) return c.take();
+    if (next == nullptr)
+        c.map("a layer with max pooling cannot be the last layer of a sequence",
+              "make the next layer mappable, or end the model with a layer without max pooling");
+    else if (next->type != LayerType::Convolutional && next->type != LayerType::SeparableConvolutional)
+        c.map("a layer with max pooling must be followed by another convolutional or separable convolutional layer",
+              "insert a convolution between the max pooling and '" + next->name + "'");
+    return c.take();
+}
+
+}  // namespace akq::device

@@ -1,0 +1,220 @@
+#include "akq/device/mapper.hpp"
+
+#include <algorithm>
+
+#include "akq/device/capacity.hpp"
+#include "akq/device/program_size.hpp"
+#include "akq/error.hpp"
+
+namespace akq::device {
+
+namespace {
+
+std::vector<const LayerSpec*> mappable_layers(const ModelSpec& m) {
+    std::vector<const LayerSpec*> out;
+    for (const LayerSpec& l : m.layers)
+        if (l.type != LayerType::InputData) out.push_back(&l);
+    return out;
+}
+
+std::vector<Problem> own_problems(const LayerSpec& l) {
+    std::vector<Problem> p = structural_problems(l);
+    std::vector<Problem> ranges = programming_problems(l);
+    p.insert(p.end(), ranges.begin(), ranges.end());
+    return p;
+}
+
+// Hands out the device's NPs in order; `reset` starts a new pass on the same NPs.
+class NpPool {
+public:
+    explicit NpPool(const Device& d) : device_(d), used_(d.nps.size(), false) {}
+    void reset() { std::fill(used_.begin(), used_.end(), false); }
+
+    size_t available(NpType t) const {
+        size_t n = 0;
+        for (size_t i = 0; i < used_.size(); ++i) n += !used_[i] && device_.nps[i].can(t);
+        return n;
+    }
+
+    NpIdent take(NpType t) {
+        for (size_t i = 0; i < used_.size(); ++i)
+            if (!used_[i] && device_.nps[i].can(t)) {
+                used_[i] = true;
+                return device_.nps[i].ident;
+            }
+        throw Error(ErrorKind::Hardware, "internal: no free NP of the requested type");
+    }
+
+private:
+    const Device& device_;
+    std::vector<bool> used_;
+};
+
+bool on_cnps(const LayerSpec& l) {
+    return l.type == LayerType::Convolutional || l.type == LayerType::SeparableConvolutional;
+}
+
+// The NPs a hardware layer needs: (type, filters) per NP.
+std::vector<std::pair<NpType, int32_t>> np_demand(const LayerSpec& l, int32_t filter_groups = 1) {
+    switch (l.type) {
+        case LayerType::InputConvolutional: return {{NpType::HRC, 0}};
+        case LayerType::FullyConnected: return {{NpType::FNP3, l.filters}};
+        default: {
+            std::vector<std::pair<NpType, int32_t>> out;
+            for (int32_t f : split_cnp_layer(l, filter_groups).filters) out.emplace_back(NpType::CNP1, f);
+            return out;
+        }
+    }
+}
+
+bool fits(const std::vector<std::pair<NpType, int32_t>>& demand, const NpPool& pool) {
+    size_t cnp = 0, fnp = 0;
+    for (const auto& d : demand) {
+        cnp += d.first == NpType::CNP1;
+        fnp += d.first == NpType::FNP3;
+    }
+    if (fnp > 0 && pool.available(NpType::FNP3) + pool.available(NpType::FNP2) < fnp) return false;
+    return cnp == 0 || pool.available(NpType::CNP1) >= cnp + fnp;
+}
+
+std::vector<NpAllocation> allocate(const std::vector<std::pair<NpType, int32_t>>& demand, const Device& d,
+                                   NpPool& pool) {
+    std::vector<NpAllocation> out;
+    for (const auto& [type, filters] : demand) {
+        if (type == NpType::HRC) {
+            out.push_back({d.hrc, NpType::HRC, 0});
+        } else if (type == NpType::FNP3 && pool.available(NpType::FNP3) == 0) {
+            out.push_back({pool.take(NpType::FNP2), NpType::FNP2, filters});
+        } else {
+            out.push_back({pool.take(type), type, filters});
+        }
+    }
+    return out;
+}
+
+// Updates per frame if every input were an event: what the all-NPs mapping balances.
+double dense_work(const LayerSpec& l) {
+    const auto out = conv_output_size(l);
+    const double positions = static_cast<double>(out[0]) * out[1];
+    const double k2 = static_cast<double>(l.kernel_size[0]) * l.kernel_size[1], c = l.input_dims[2];
+    return l.type == LayerType::SeparableConvolutional ? positions * c * (k2 + l.filters)
+                                                       : positions * k2 * c * l.filters;
+}
+
+// Filter groups per layer for the all-NPs mapping: double the NPs of the busiest layer (per NP) while
+// the sequence still fits `budget` NPs and its NPs keep kMinSpreadFiltersPerNp filters.
+std::vector<int32_t> spread_filter_groups(const std::vector<const LayerSpec*>& layers, size_t budget) {
+    std::vector<int32_t> groups(layers.size(), 1);
+    std::vector<size_t> nps(layers.size());
+    size_t total = 0;
+    for (size_t i = 0; i < layers.size(); ++i) {
+        nps[i] = layers[i]->type == LayerType::InputConvolutional ? 0 : np_demand(*layers[i]).size();
+        if (on_cnps(*layers[i])) groups[i] = static_cast<int32_t>(nps[i]) / split_cnp_layer(*layers[i]).strips;
+        total += nps[i];
+    }
+    for (;;) {
+        size_t busiest = layers.size();
+        double most = 0;
+        for (size_t i = 0; i < layers.size(); ++i) {
+            if (!on_cnps(*layers[i]) || layers[i]->filters < 2 * groups[i] * akd1000::kMinSpreadFiltersPerNp) continue;
+            const double work = dense_work(*layers[i]) / static_cast<double>(nps[i]);
+            if (work > most) most = work, busiest = i;
+        }
+        if (busiest == layers.size()) break;
+        const size_t doubled = np_demand(*layers[busiest], 2 * groups[busiest]).size();
+        if (total - nps[busiest] + doubled > budget) break;
+        total += doubled - nps[busiest];
+        nps[busiest] = doubled;
+        groups[busiest] *= 2;
+    }
+    return groups;
+}
+
+std::string sequence_name(Backend b, const std::vector<const LayerSpec*>& layers) {
+    std::string name = (b == Backend::Hardware ? "HW/" : "SW/") + layers.front()->name;
+    if (layers.size() > 1) name += "-" + layers.back()->name;
+    return name;
+}
+
+// Hardware flags after the sequence rules (a max-pooled layer must be followed by a hardware convolution);
+// marking a layer software can break its predecessor, so walk backwards.
+std::vector<bool> hardware_layers(const std::vector<const LayerSpec*>& layers) {
+    std::vector<bool> hw(layers.size());
+    for (size_t i = 0; i < layers.size(); ++i) hw[i] = own_problems(*layers[i]).empty();
+    for (size_t i = layers.size(); i-- > 0;) {
+        if (!hw[i]) continue;
+        const LayerSpec* next = i + 1 < layers.size() && hw[i + 1] ? layers[i + 1] : nullptr;
+        hw[i] = sequence_problems(*layers[i], next).empty();
+    }
+    return hw;
+}
+
+}  // namespace
+
+std::vector<Problem> check_hardware(const ModelSpec& m) {
+    const std::vector<const LayerSpec*> layers = mappable_layers(m);
+    std::vector<Problem> all;
+    size_t hardware_nps = 0;
+    for (size_t i = 0; i < layers.size(); ++i) {
+        std::vector<Problem> p = own_problems(*layers[i]);
+        std::vector<Problem> s = sequence_problems(*layers[i], i + 1 < layers.size() ? layers[i + 1] : nullptr);
+        p.insert(p.end(), s.begin(), s.end());
+        if (p.empty() && layers[i]->type != LayerType::InputConvolutional) hardware_nps += np_demand(*layers[i]).size();
+        all.insert(all.end(), p.begin(), p.end());
+    }
+    if (hardware_nps > static_cast<size_t>(akd1000::kNpCount) && !layers.empty())
+        all.push_back({layers.back()->name, ProblemKind::Mapping,
+                       "not enough NPs available: the model needs " + std::to_string(hardware_nps) +
+                           " NPs, the AKD1000 has " + std::to_string(akd1000::kNpCount),
+                       "the model cannot be mapped in one hardware sequence; reduce filters or input size, "
+                       "or map with hw_only=False to run it in several passes"});
+    return all;
+}
+
+Mapping map_model(const ModelSpec& m, const Device& d, bool hw_only, MapMode mode) {
+    if (hw_only) {
+        const std::vector<Problem> problems = check_hardware(m);
+        if (!problems.empty()) throw Error(ErrorKind::Hardware, problems.front().message());
+    }
+    const std::vector<const LayerSpec*> layers = mappable_layers(m);
+    const std::vector<bool> hw = hardware_layers(layers);
+    Mapping mapping;
+    NpPool pool(d);
+    size_t start = 0;
+    while (start < layers.size()) {
+        size_t end = start;
+        while (end < layers.size() && hw[end] == hw[start]) ++end;
+        std::vector<const LayerSpec*> members(layers.begin() + static_cast<std::ptrdiff_t>(start),
+                                              layers.begin() + static_cast<std::ptrdiff_t>(end));
+        Sequence seq;
+        seq.backend = hw[start] ? Backend::Hardware : Backend::Software;
+        seq.name = sequence_name(seq.backend, members);
+        seq.passes.emplace_back();
+        pool.reset();
+        std::vector<int32_t> groups(members.size(), 1);
+        if (seq.backend == Backend::Hardware && mode == MapMode::AllNps)
+            groups = spread_filter_groups(members, pool.available(NpType::CNP1));
+        std::vector<LayerMapping> mapped;
+        for (size_t i = 0; i < members.size(); ++i) {
+            const LayerSpec* l = members[i];
+            LayerMapping lm{l->name, {}};
+            if (seq.backend == Backend::Hardware) {
+                const auto demand = np_demand(*l, groups[i]);
+                if (!fits(demand, pool)) {
+                    seq.passes.emplace_back();
+                    pool.reset();
+                }
+                lm.nps = allocate(demand, d, pool);
+            }
+            seq.passes.back().push_back(l->name);
+            mapped.push_back(lm);
+        }
+        if (seq.backend == Backend::Hardware) seq.program_bytes = program_bytes(members, mapped);
+        mapping.layers.insert(mapping.layers.end(), mapped.begin(), mapped.end());
+        mapping.sequences.push_back(std::move(seq));
+        start = end;
+    }
+    return mapping;
+}
+
+}  // namespace akq::device

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Build a libFuzzer harness of tests/fuzz with clang (ASan + UBSan) and run it.
+#   scripts/fuzz.sh [seconds=60] [harness=fuzz_model_file|fuzz_engine] [extra libFuzzer flags...]
+# Needs clang and libFuzzer: apt-get install -y clang libclang-rt-14-dev
+# Seeds come from tests/fuzz/corpus/<model_file|engine>; new inputs go to build/fuzz/corpus-<harness>,
+# crashes to build/fuzz/artifacts/. docs/fuzzing.md has the longer runs and what they found.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds=${1:-60}
+harness=${2:-fuzz_model_file}
+shift $(( $# > 2 ? 2 : $# ))
+out=build/fuzz
+mkdir -p "$out/artifacts" "$out/corpus-$harness" "$out/obj"
+CXX=${CXX:-clang++}
+flags=(-std=c++17 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -Icsrc)
+
+# Compile the parts of the core the harnesses use, once per change (kernels_avx2.cpp with its
+# instruction set, as CMake does).
+objects=()
+for src in csrc/akq/model.cpp $(find csrc/akq/io csrc/akq/engine -name '*.cpp' | sort); do
+  obj="$out/obj/$(echo "${src%.cpp}" | tr / _).o"
+  extra=()
+  [[ $src == */kernels_avx2.cpp ]] && extra=(-mavx2 -mfma -mbmi2)
+  if [[ ! -f $obj || -n $(find "$src" csrc/akq -name '*.hpp' -newer "$obj" -print -quit) || $src -nt $obj ]]; then
+    "$CXX" "${flags[@]}" "${extra[@]}" -c "$src" -o "$obj"
+  fi
+  objects+=("$obj")
+done
+binary="$out/$harness"
+"$CXX" "${flags[@]}" -fsanitize=fuzzer "tests/fuzz/$harness.cpp" "${objects[@]}" -o "$binary" -lpthread
+
+seeds=tests/fuzz/corpus/${harness#fuzz_}
+exec "$binary" "$out/corpus-$harness" "$seeds" -dict=tests/fuzz/akq.dict -max_total_time="$seconds" \
+  -timeout=10 -rss_limit_mb=2048 -malloc_limit_mb=512 -print_final_stats=1 \
+  -artifact_prefix="$out/artifacts/" "$@"
