@@ -68,7 +68,7 @@ def with_crc(data: bytes) -> bytes:
 
 
 def decode(data: bytes) -> tuple[tuple, list[dict]]:
-    """(header fields, layer dicts) of a well-formed file; asserts the checksum and that all bytes are used."""
+    """(header fields, layer dicts) of a well-formed file; asserts the checksum and that no byte is left."""
     header = HEADER.unpack_from(data)
     assert struct.unpack_from("<I", data, len(data) - 4)[0] == zlib.crc32(data[:-4])
     pos, layers = HEADER_SIZE, []

@@ -11,9 +11,8 @@ from __future__ import annotations
 import struct
 from pathlib import Path
 
-import numpy as np
-
 import akq
+import numpy as np
 
 CORPUS = Path(__file__).parent / "corpus" / "model_file"
 ENGINE_CORPUS = Path(__file__).parent / "corpus" / "engine"

@@ -18,16 +18,16 @@ import sys
 import zlib
 from pathlib import Path
 
-import numpy as np
-
 import akq
+import numpy as np
 from akq import _core
 from akq.errors import AkqError, ModelFileError
 
 CORPUS = Path(__file__).parent / "corpus" / "model_file"
 INTERESTING_INTS = [0, 1, -1, 2, 3, 4, 8, 16, 255, 256, 65535, 65536, 65537, 2**28, 2**30, 2**31 - 1, -2**31,
                     2**32 - 1]
-INTERESTING_FLOATS = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 0.0624, 0.0625, 2.0**24, 3.4e38, 1e-45]
+INTERESTING_FLOATS = [float("nan"), float("inf"), float("-inf"), 0.0, -0.0, 0.0624, 0.0625, 2.0**24, 3.4e38,
+                      1e-45]
 
 
 def seeds() -> list[bytes]:
@@ -113,7 +113,7 @@ def run_engine(iterations: int, seed: int = 0, max_inputs: int = 4096) -> dict[s
             counts["not loaded"] += 1
             continue
         dims = model.input_shape
-        if int(np.prod(dims)) * sum(l._spec.weights.size + 1 for l in model.layers) > 50 * max_inputs:
+        if int(np.prod(dims)) * sum(layer._spec.weights.size + 1 for layer in model.layers) > 50 * max_inputs:
             counts["too big"] += 1
             continue
         batch = rng.randrange(1, 4)
@@ -121,10 +121,13 @@ def run_engine(iterations: int, seed: int = 0, max_inputs: int = 4096) -> dict[s
                                                                  (batch, *dims), dtype=np.uint8)
         results = [_outputs(model, x, level, threads) for level, threads in zip(levels, (1, 2))]
         for other in results[1:]:
-            same = (other == results[0]) if isinstance(other, str) else (
-                not isinstance(results[0], str) and all(np.array_equal(a, b) for a, b in zip(results[0], other)))
+            if isinstance(other, str) or isinstance(results[0], str):
+                same = other == results[0]
+            else:
+                same = all(np.array_equal(a, b) for a, b in zip(results[0], other))
             if not same:
-                raise AssertionError(f"scalar and AVX2 differ on model {model.to_bytes().hex()} input {x.tobytes().hex()}")
+                raise AssertionError(f"scalar and AVX2 differ on model {model.to_bytes().hex()} "
+                                     f"input {x.tobytes().hex()}")
         outcome = results[0] if isinstance(results[0], str) else "compared"
         counts[outcome] = counts.get(outcome, 0) + 1
         if len(corpus) < 200:

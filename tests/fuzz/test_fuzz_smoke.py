@@ -9,10 +9,9 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import pytest
-
 import akq
 import mutate
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -33,14 +32,15 @@ def test_python_mutation_fuzz_of_the_reader():
 def test_python_mutation_fuzz_of_the_engine():
     counts = mutate.run_engine(60_000, seed=1)
     print(counts)
-    assert counts["compared"] > 1_000 and counts.get("InputError", 0) > 100  # runs and typed refusals both seen
+    assert counts["compared"] > 1_000 and counts.get("InputError", 0) > 100  # runs and typed refusals
 
 
 def _libfuzzer_available() -> bool:
     clang = shutil.which("clang++")
     if clang is None:
         return False
-    probe = subprocess.run([clang, "-print-file-name=libclang_rt.fuzzer-x86_64.a"], capture_output=True, text=True)
+    probe = subprocess.run([clang, "-print-file-name=libclang_rt.fuzzer-x86_64.a"], capture_output=True,
+                           text=True, check=True)
     return Path(probe.stdout.strip()).is_file()
 
 
@@ -50,7 +50,7 @@ def _libfuzzer_available() -> bool:
 @pytest.mark.parametrize("harness", ["fuzz_model_file", "fuzz_engine"])
 def test_libfuzzer_smoke(harness):
     result = subprocess.run([str(ROOT / "scripts" / "fuzz.sh"), "20", harness], cwd=ROOT, capture_output=True,
-                            text=True, timeout=600)
+                            text=True, timeout=600, check=False)
     assert result.returncode == 0, result.stderr[-4000:]
     runs = int(re.search(r"stat::number_of_executed_units: (\d+)", result.stderr).group(1))
     print(f"libFuzzer {harness}: {runs} runs")

@@ -18,7 +18,9 @@ def _path(path, argument: str = "path") -> str:
     try:
         return os.fsdecode(os.fspath(path))
     except TypeError:
-        raise TypeError(f"{argument} must be a str or os.PathLike file path, got {type(path).__name__}") from None
+        raise TypeError(
+            f"{argument} must be a str or os.PathLike file path, got {type(path).__name__}"
+        ) from None
 
 
 def to_bytes(model) -> bytes:
