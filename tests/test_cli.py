@@ -228,3 +228,8 @@ def test_keras_side_errors(keras_files, tmp_path):
     assert_user_error(akq_command("convert", keras_files / "tiny.keras", keras_files / "tiny.keras",
                                   "-o", tmp_path / "x.akq"), "give a directory")
     assert_user_error(akq_command("quantize", keras_files / "fused.keras"), "'fused'", "activation='relu'")
+
+
+def test_demo_refuses_an_output_directory_that_is_a_file(tmp_path):
+    (tmp_path / "taken").write_text("a file, not a directory")
+    assert_user_error(akq_command("demo", "--fast", "--out-dir", tmp_path / "taken"), "taken", "not a directory")

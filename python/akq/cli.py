@@ -24,6 +24,8 @@ class UserError(Exception):
 def cmd_demo(args) -> None:
     from . import demo
 
+    if Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
+        raise UserError(f"--out-dir {args.out_dir}: exists and is not a directory; choose another one")
     result = demo.run(args.out_dir, fast=args.fast, seed=args.seed, progress=not args.quiet)
     print(result.table())
 
@@ -155,11 +157,10 @@ def hardware_report(model, sample, plot_dir=None) -> dict:
     Performance object and, if `plot_dir` is given, {title: path} of the per-layer chart.
     """
     import akq
-    from akq.engine import Performance
 
     model.map(akq.AKD1000())
     model.forward(sample)
-    performance = Performance(model)
+    performance = akq.Performance(model)
     software = [layer.name for seq in model.sequences if seq.backend.name == "Software" for layer in seq.layers]
     report = {"nps": performance.nps, "latency_ms": 1e3 * performance.latency_s, "fps": performance.frames_per_s,
               "energy_mj": 1e3 * performance.energy_per_frame_j, "software_layers": software,

@@ -170,8 +170,8 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
         throw Error(ErrorKind::InvalidArgument, "forward: missing output buffer for the last layer's output type");
 
     // More threads than samples: one thread runs the samples and the others help with large layers.
-    const int wanted = std::min(kMaxThreads, threads > 0 ? threads
-                                                         : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())));
+    const int wanted = std::min(
+        threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), kMaxThreads);
     const bool split_layers = batch > 0 && batch < wanted;
     const int n_threads = split_layers ? 1 : resolve_threads(threads, batch);
     std::vector<std::unique_ptr<Workspace>> workspaces = acquire_workspaces(split_layers ? wanted : n_threads);

@@ -83,62 +83,54 @@ void tile_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, in
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + b * kFilterBlock), acc[r][b]);
 }
 
-template <int Rows>
-void rows_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int16_t* packed,
-              int32_t filters_padded, int32_t* c, int64_t ldc) {
+// One group of Blocks filter blocks against every row, Rows at a time: the group's weights stay in
+// L1 while the rows pass (looping over rows outside would stream all weights from L2 per row tile).
+template <int Rows, int Blocks>
+void column_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
+                const int16_t* w, int64_t block_size, int32_t* c, int64_t ldc) {
+    int64_t m = 0;
+    for (; m + Rows <= rows; m += Rows)
+        tile_s16<Rows, Blocks>(a + m * lda, lda, segments, stride, units, w, block_size, c + m * ldc, ldc);
+    for (; m < rows; ++m) tile_s16<1, Blocks>(a + m * lda, lda, segments, stride, units, w, block_size, c + m * ldc, ldc);
+}
+
+template <int Rows, int Blocks>
+void column_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
+               const int8_t* w, int64_t block_size, int32_t group, int32_t* c, int64_t ldc) {
+    int64_t m = 0;
+    for (; m + Rows <= rows; m += Rows)
+        tile_u8<Rows, Blocks>(a + m * lda, lda, segments, stride, units, w, block_size, group, c + m * ldc, ldc);
+    for (; m < rows; ++m)
+        tile_u8<1, Blocks>(a + m * lda, lda, segments, stride, units, w, block_size, group, c + m * ldc, ldc);
+}
+
+// int16: 6 rows x 16 filters (12 accumulators, 2 weight vectors, a broadcast: 15 registers), or 8
+// rows x 8 filters for a lone block.
+void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
+              const int16_t* packed, int32_t filters_padded, int32_t* c, int64_t ldc) {
     const int32_t blocks = filters_padded / kFilterBlock;
     const int64_t block_size = int64_t{segments} * units * kFilterBlock * 2;
     int32_t b = 0;
     for (; b + 2 <= blocks; b += 2)
-        tile_s16<Rows, 2>(a, lda, segments, stride, units, packed + b * block_size, block_size, c + b * kFilterBlock, ldc);
+        column_s16<6, 2>(a, lda, rows, segments, stride, units, packed + b * block_size, block_size,
+                         c + b * kFilterBlock, ldc);
     if (b < blocks)
-        tile_s16<Rows, 1>(a, lda, segments, stride, units, packed + b * block_size, block_size, c + b * kFilterBlock, ldc);
-}
-
-template <int Rows>
-void rows_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int8_t* packed,
-             int32_t filters_padded, int32_t group, int32_t* c, int64_t ldc) {
-    const int32_t blocks = filters_padded / kFilterBlock;
-    const int64_t block_size = int64_t{segments} * units * kFilterBlock * 4;
-    int32_t b = 0;
-    if (Rows <= 3)
-        for (; b + 2 <= blocks; b += 2)
-            tile_u8<Rows, 2>(a, lda, segments, stride, units, packed + b * block_size, block_size, group,
-                             c + b * kFilterBlock, ldc);
-    for (; b < blocks; ++b)
-        tile_u8<Rows, 1>(a, lda, segments, stride, units, packed + b * block_size, block_size, group,
+        column_s16<8, 1>(a, lda, rows, segments, stride, units, packed + b * block_size, block_size,
                          c + b * kFilterBlock, ldc);
 }
 
-void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
-              const int16_t* packed, int32_t filters_padded, int32_t* c, int64_t ldc) {
-    int64_t m = 0;
-    if (filters_padded == kFilterBlock)  // one filter block: 8 rows fit the registers, halving the weight loads
-        for (; m + 8 <= rows; m += 8)
-            tile_s16<8, 1>(a + m * lda, lda, segments, stride, units, packed, 0, c + m * ldc, ldc);
-    // 6 rows x 16 filters: 12 accumulators, 2 weight vectors and a broadcast fill the 16 registers.
-    for (; m + 6 <= rows; m += 6) rows_s16<6>(a + m * lda, lda, segments, stride, units, packed, filters_padded, c + m * ldc, ldc);
-    const int64_t rest = rows - m;
-    a += m * lda, c += m * ldc;
-    if (rest == 5) rows_s16<5>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
-    if (rest == 4) rows_s16<4>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
-    if (rest == 3) rows_s16<3>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
-    if (rest == 2) rows_s16<2>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
-    if (rest == 1) rows_s16<1>(a, lda, segments, stride, units, packed, filters_padded, c, ldc);
-}
-
+// uint8: 3 rows x 16 filters or 6 rows x 8 filters (int16 sums and int32 accumulators: 14 registers).
 void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
              const int8_t* packed, int32_t filters_padded, int32_t group, int32_t* c, int64_t ldc) {
-    int64_t m = 0;
-    if (filters_padded == kFilterBlock)  // one filter block: 6 rows per tile
-        for (; m + 6 <= rows; m += 6)
-            rows_u8<6>(a + m * lda, lda, segments, stride, units, packed, filters_padded, group, c + m * ldc, ldc);
-    for (; m + 3 <= rows; m += 3)  // 3 rows x 16 filters per tile
-        rows_u8<3>(a + m * lda, lda, segments, stride, units, packed, filters_padded, group, c + m * ldc, ldc);
-    const int64_t rest = rows - m;
-    a += m * lda, c += m * ldc;
-    if (rest == 2) rows_u8<2>(a, lda, segments, stride, units, packed, filters_padded, group, c, ldc);
-    if (rest == 1) rows_u8<1>(a, lda, segments, stride, units, packed, filters_padded, group, c, ldc);
+    const int32_t blocks = filters_padded / kFilterBlock;
+    const int64_t block_size = int64_t{segments} * units * kFilterBlock * 4;
+    int32_t b = 0;
+    for (; b + 2 <= blocks; b += 2)
+        column_u8<3, 2>(a, lda, rows, segments, stride, units, packed + b * block_size, block_size, group,
+                        c + b * kFilterBlock, ldc);
+    if (b < blocks)
+        column_u8<6, 1>(a, lda, rows, segments, stride, units, packed + b * block_size, block_size, group,
+                        c + b * kFilterBlock, ldc);
 }
 
 // SPEC C.6 on 8 filters at a time: numerator (2^b z - 1) mod 2^28 in uint32 lanes, the quotient by
