@@ -152,6 +152,14 @@ def test_from_bytes_accepts_bytes_like_and_names_bad_types(data):
         akq.load_model(42)
 
 
+def test_paths_with_nul_are_refused_not_cut(model, tmp_path):
+    with pytest.raises(ValueError, match="NUL character"):
+        model.save(str(tmp_path / "m.akq") + "\0.txt")
+    with pytest.raises(ValueError, match="NUL character"):
+        akq.load_model(str(tmp_path / "m.akq") + "\0")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_invalid_model_is_not_saved(tmp_path):
     with pytest.raises(LayerError, match="no layers"):
         akq.Model().save(tmp_path / "empty.akq")

@@ -16,11 +16,14 @@ FORMAT_VERSION = _core.AKQ_FORMAT_VERSION
 
 def _path(path, argument: str = "path") -> str:
     try:
-        return os.fsdecode(os.fspath(path))
+        text = os.fsdecode(os.fspath(path))
     except TypeError:
         raise TypeError(
             f"{argument} must be a str or os.PathLike file path, got {type(path).__name__}"
         ) from None
+    if "\0" in text:  # the C++ side would silently cut the path there
+        raise ValueError(f"{argument} contains a NUL character: {text!r}")
+    return text
 
 
 def to_bytes(model) -> bytes:
