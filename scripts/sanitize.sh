@@ -19,6 +19,16 @@ ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 ctest --test-dir "$build" --output-
 # Stage the Python sources next to the sanitized module.
 (cd python && find akq -name '*.py' -print0 | xargs -0 -I{} install -D -m 644 {} "$stage/{}")
 preload="$(${CXX:-g++} -print-file-name=libasan.so) $(${CXX:-g++} -print-file-name=libubsan.so)"
-export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:max_allocation_size_mb=4096
+# Reports go to files as well: pytest's output capture loses what an aborting test printed.
+reports=$PWD/$build/reports
+rm -rf "$reports" && mkdir -p "$reports"
+export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:max_allocation_size_mb=4096:log_path=$reports/asan
+export UBSAN_OPTIONS=$UBSAN_OPTIONS:log_path=$reports/ubsan
 LD_PRELOAD="$preload" PYTHONPATH="$stage" python -c "import akq._core as c; print('sanitized module:', c.__file__)"
-LD_PRELOAD="$preload" PYTHONPATH="$stage" python -m pytest -q -p no:cacheprovider "${@:-tests}"
+status=0
+LD_PRELOAD="$preload" PYTHONPATH="$stage" python -m pytest -q -p no:cacheprovider "${@:-tests}" || status=$?
+if compgen -G "$reports/*" >/dev/null; then
+  echo "sanitizer reports:" && cat "$reports"/*
+  status=1
+fi
+exit $status

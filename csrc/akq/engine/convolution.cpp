@@ -72,7 +72,8 @@ int64_t separable(const CompiledLayer& L, const uint8_t* input, int64_t stride, 
                        L.filters_padded);
             continue;
         }
-        // Exact int32 sums for depthwise results beyond int16 (large kernels of 8-bit weights).
+        // Exact int32 sums for depthwise results beyond int16 (large kernels of 8-bit weights), wrapping
+        // in two's complement beyond int32 like the SIMD accumulators (signed overflow is undefined).
         std::vector<int32_t>& d = s.depthwise;
         for (int64_t r = 0; r < rows; ++r) {
             const uint8_t* x = origin(r);
@@ -80,7 +81,10 @@ int64_t separable(const CompiledLayer& L, const uint8_t* input, int64_t stride, 
             for (int32_t a = 0; a < L.k0; ++a)
                 for (int32_t b = 0; b < L.k1; ++b)
                     for (int32_t ch = 0; ch < C; ++ch)
-                        d[ch] += x[a * row + int64_t{b} * C + ch] * L.depthwise[(int64_t{a} * L.k1 + b) * C + ch];
+                        d[ch] = static_cast<int32_t>(
+                            static_cast<uint32_t>(d[ch]) +
+                            static_cast<uint32_t>(x[a * row + int64_t{b} * C + ch] *
+                                                  L.depthwise[(int64_t{a} * L.k1 + b) * C + ch]));
             for (int32_t ch = 0; ch < C; ++ch) nonzero += d[ch] != 0;
             for (int32_t f = 0; f < F; ++f) {
                 int64_t acc = 0;
