@@ -66,7 +66,7 @@ def test_non_contiguous_and_empty_batches_work():
 
 
 def test_predict_needs_a_last_layer_without_activation():
-    with pytest.raises(EngineError, match="'fc' outputs activations.*forward"):
+    with pytest.raises(EngineError, match="'fc' has an activation.*forward"):
         conv_model(activation=True).predict(inputs())
     assert isinstance(EngineError("x"), RuntimeError)  # what the reference raised
 

@@ -158,7 +158,7 @@ def test_input_values_beyond_input_bits():
 
 def test_predict_and_evaluate_misuse(model, images):
     fired = akq.Model([akq.InputData((2, 2, 1), name="in"), akq.FullyConnected(3, name="fc")])
-    with pytest.raises(EngineError, match="'fc' outputs activations"):
+    with pytest.raises(EngineError, match="'fc' has an activation"):
         fired.predict(np.zeros((1, 2, 2, 1), np.uint8))
     with pytest.raises(InputError, match="labels has 3 values for 16 inputs"):
         model.evaluate(images, np.zeros(3, np.int64))

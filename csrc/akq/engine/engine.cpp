@@ -170,11 +170,14 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
         throw Error(ErrorKind::InvalidArgument, "forward: missing output buffer for the last layer's output type");
 
     // More threads than samples: one thread runs the samples and the others help with large layers.
-    const int wanted = std::min(
-        threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), kMaxThreads);
-    const bool split_layers = batch > 0 && batch < wanted;
+    // (Splitting a layer over more threads than cores gains nothing, so the helpers stop there.)
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    const int wanted = std::min(threads > 0 ? threads : cores, kMaxThreads);
+    const int helpers_and_self = std::min(wanted, cores);
+    const bool split_layers = batch > 0 && batch < helpers_and_self;
     const int n_threads = split_layers ? 1 : resolve_threads(threads, batch);
-    std::vector<std::unique_ptr<Workspace>> workspaces = acquire_workspaces(split_layers ? wanted : n_threads);
+    std::vector<std::unique_ptr<Workspace>> workspaces =
+        acquire_workspaces(split_layers ? helpers_and_self : n_threads);
     std::vector<Workspace*> helpers;
     if (split_layers)
         for (size_t t = 1; t < workspaces.size(); ++t) helpers.push_back(workspaces[t].get());

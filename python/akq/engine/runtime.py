@@ -57,9 +57,9 @@ def predict(model, inputs, threads=None) -> np.ndarray:
     """float32 (potential - threshold) / act_step of a last layer without activation, (N, O0, O1, F)."""
     engine = _engine(model)
     if engine.last_has_activation:
-        raise EngineError(f"predict: the last layer '{model._layers[-1].name}' outputs activations (activation=True "
-                          "or InputData); only models whose last layer has no activation can be evaluated (use "
-                          "forward() for activations)")
+        raise EngineError(f"predict: the last layer '{model._layers[-1].name}' has an activation (or is InputData); "
+                          "only models whose last layer has no activation can be evaluated (use forward() for "
+                          "activations)")
     return engine.predict(_inputs(model, inputs), _threads(threads))
 
 
