@@ -13,7 +13,7 @@ import akq
 import numpy as np
 import pytest
 
-PYTHON_DIR = Path(__file__).resolve().parents[1] / "python"
+PYTHON_DIR = Path(akq.__file__).resolve().parents[1]  # the akq under test: source tree or site-packages
 
 
 def akq_command(*args, cwd=None, timeout=600):

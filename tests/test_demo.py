@@ -10,7 +10,7 @@ import akq
 import numpy as np
 import pytest
 
-PYTHON_DIR = Path(__file__).resolve().parents[1] / "python"
+PYTHON_DIR = Path(akq.__file__).resolve().parents[1]  # the akq under test: source tree or site-packages
 
 
 @pytest.fixture(scope="module")

@@ -4,7 +4,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-PYTHON_DIR = Path(__file__).parents[1] / "python"
+import akq
+
+PYTHON_DIR = Path(akq.__file__).resolve().parents[1]  # the akq under test: source tree or site-packages
 
 SCRIPT = """
 import sys

@@ -5,6 +5,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import akq
 import keras
 import numpy as np
 import pytest
@@ -14,7 +15,7 @@ from akq import AkqError
 from akq import quantization_layers as ql
 from akq import quantization_ops as qops
 
-PYTHON_DIR = Path(__file__).parents[1] / "python"
+PYTHON_DIR = Path(akq.__file__).resolve().parents[1]  # the akq under test: source tree or site-packages
 
 
 def rng(seed=0):
