@@ -3,17 +3,10 @@
 import numpy as np
 import pytest
 
-from akq import _core
+import engine_helpers
 from golden_cases import akida_model, all_cases
 
-LEVELS = ["scalar"] + (["avx2"] if _core.best_simd_level() == "avx2" else [])
-
-
-@pytest.fixture(params=LEVELS)
-def simd_level(request):
-    _core.set_simd_level(request.param)
-    yield request.param
-    _core.set_simd_level("auto")
+simd_level = engine_helpers.simd_level  # fixture: the test runs on every SIMD level
 
 
 def assert_identical(got, expected):

@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import akq
-from akq import _core
+import engine_helpers
 
-LEVELS = ["scalar"] + (["avx2"] if _core.best_simd_level() == "avx2" else [])
+simd_level = engine_helpers.simd_level  # fixture: the test runs on every SIMD level
 LO, HI = -(2**19), 2**19 - 1
 
 
@@ -236,13 +236,6 @@ def random_model(seed, extreme=False):
 
 
 # -- tests -----------------------------------------------------------------------------------------
-@pytest.fixture(params=LEVELS)
-def simd_level(request):
-    _core.set_simd_level(request.param)
-    yield request.param
-    _core.set_simd_level("auto")
-
-
 def check_model(model, x):
     expected = reference_forward(model, x)
     for threads in (1, 2):

@@ -11,19 +11,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import akq
+import engine_helpers
 import numpy as np
 import pytest
-from akq import _core
 from akq.errors import EngineError, InputError, ModelFileError
 
-LEVELS = ["scalar"] + (["avx2"] if _core.best_simd_level() == "avx2" else [])
-
-
-@pytest.fixture(params=LEVELS)
-def simd_level(request):
-    _core.set_simd_level(request.param)
-    yield request.param
-    _core.set_simd_level("auto")
+simd_level = engine_helpers.simd_level  # fixture: the test runs on every SIMD level
 
 
 def wrap32(v: int) -> int:

@@ -8,28 +8,12 @@
 #include "akq/error.hpp"
 #include "akq/fold.hpp"
 #include "akq/threshold.hpp"
+#include "check.hpp"
 
 namespace {
 
-int failures = 0;
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            ++failures;                                                               \
-        }                                                                             \
-    } while (0)
-
-template <class Call>
-bool throws(Call&& call, akq::ErrorKind kind) {
-    try {
-        call();
-    } catch (const akq::Error& e) {
-        return e.kind() == kind;
-    }
-    return false;
-}
+using akq_test::failures;
+using akq_test::throws;
 
 void test_fold() {
     // g = gamma / sqrt(var + eps): 2 / sqrt(3 + 1) = 1, -3 / sqrt(8 + 1) = -1

@@ -11,17 +11,12 @@
 #include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
 #include "akq/error.hpp"
+#include "check.hpp"
 
 namespace {
 
-int failures = 0;
-
-void check(bool ok, const char* what) {
-    if (!ok) {
-        std::fprintf(stderr, "FAILED: %s\n", what);
-        ++failures;
-    }
-}
+using akq_test::check;
+using akq_test::failures;
 
 akq::LayerSpec input_data(std::array<int32_t, 3> dims) {
     akq::LayerSpec l;

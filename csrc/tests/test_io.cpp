@@ -12,18 +12,11 @@
 #include "akq/error.hpp"
 #include "akq/io/crc32.hpp"
 #include "akq/io/model_file.hpp"
+#include "check.hpp"
 
 namespace {
 
-int failures = 0;
-
-#define CHECK(cond)                                                                   \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            std::cerr << __FILE__ << ":" << __LINE__ << ": CHECK(" #cond ") failed\n"; \
-            ++failures;                                                               \
-        }                                                                             \
-    } while (0)
+using akq_test::failures;
 
 akq::ModelSpec small_model() {
     akq::LayerSpec in;
@@ -63,12 +56,7 @@ akq::ModelSpec small_model() {
 }
 
 bool throws_model_file_error(const std::vector<uint8_t>& bytes) {
-    try {
-        akq::io::deserialize(bytes.data(), bytes.size());
-    } catch (const akq::Error& e) {
-        return e.kind() == akq::ErrorKind::ModelFile;
-    }
-    return false;
+    return akq_test::throws([&] { akq::io::deserialize(bytes.data(), bytes.size()); }, akq::ErrorKind::ModelFile);
 }
 
 void test_crc32_matches_the_standard_check_value() {

@@ -11,27 +11,15 @@
 #include "akq/error.hpp"
 #include "akq/quantize.hpp"
 #include "akq/quantize_loops.hpp"
+#include "check.hpp"
 
 namespace {
 
-int failures = 0;
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (!(cond)) {                                                         \
-            std::fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            ++failures;                                                        \
-        }                                                                      \
-    } while (0)
+using akq_test::failures;
 
 template <class Call>
 bool throws_quantization_error(Call&& call) {
-    try {
-        call();
-    } catch (const akq::Error& e) {
-        return e.kind() == akq::ErrorKind::Quantization;
-    }
-    return false;
+    return akq_test::throws(std::forward<Call>(call), akq::ErrorKind::Quantization);
 }
 
 bool same_bits(float a, float b) { return std::memcmp(&a, &b, sizeof a) == 0; }

@@ -1,5 +1,6 @@
 // AVX2 kernels (this file is compiled with -mavx2): vpmaddwd on int16 pairs, 4 rows x 16 filters
 // of int32 accumulators per step. Same results as kernels_scalar.cpp, bit for bit.
+#include "akq/engine/depthwise_scalar.hpp"
 #include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
@@ -190,15 +191,7 @@ int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32
         const uint32_t zero = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi16(acc, _mm256_setzero_si256())));
         nonzero += 16 - __builtin_popcount(zero) / 2;
     }
-    for (; c < channels; ++c) {
-        int32_t acc = 0;
-        for (int32_t a = 0; a < k0; ++a)
-            for (int32_t b = 0; b < k1; ++b)
-                acc += origin[a * row_stride + int64_t{b} * channels + c] * w[(int64_t{a} * k1 + b) * channels + c];
-        out[c] = static_cast<int16_t>(acc);
-        nonzero += acc != 0;
-    }
-    return nonzero;
+    return nonzero + depthwise16_channels(origin, row_stride, k0, k1, c, channels, w, out);
 }
 
 int64_t count_nonzero(const uint8_t* x, int64_t n) {

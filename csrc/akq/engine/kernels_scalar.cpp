@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <climits>
 
+#include "akq/engine/depthwise_scalar.hpp"
 #include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
@@ -59,16 +60,7 @@ int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filter
 
 int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
                     const int16_t* w, int16_t* out) {
-    int64_t nonzero = 0;
-    for (int32_t c = 0; c < channels; ++c) {
-        int32_t acc = 0;
-        for (int32_t a = 0; a < k0; ++a)
-            for (int32_t b = 0; b < k1; ++b)
-                acc += origin[a * row_stride + int64_t{b} * channels + c] * w[(int64_t{a} * k1 + b) * channels + c];
-        out[c] = static_cast<int16_t>(acc);
-        nonzero += acc != 0;
-    }
-    return nonzero;
+    return depthwise16_channels(origin, row_stride, k0, k1, 0, channels, w, out);
 }
 
 int64_t count_nonzero(const uint8_t* x, int64_t n) {

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from .. import _core
 from ..errors import EngineError, InputError
 from .layers import LayerType
+from .table import table_lines
 
 DEFAULT_CLOCK_HZ = 187e6  # 43.48 frames/s x ~4.3 M clocks/frame of the published AkidaNet run (AKD1000-FACTS)
 
@@ -122,13 +123,15 @@ class Performance:
         return self.frame_cycles + (frames - 1) * self.pipeline_cycles
 
     def __str__(self):
-        header = (f"{'Layer':<24}{'backend':>9}{'NPs':>5}{'in events':>12}{'out events':>12}{'syn. ops':>14}"
-                  f"{'cycles':>12}{'dyn. uJ':>9}")
-        rows = [header, "-" * len(header)]
-        for p in self.layers:
-            rows.append(f"{p.name:<24}{p.backend:>9}{p.nps:>5}{p.input_events:>12.0f}{p.output_events:>12.0f}"
-                        f"{p.synaptic_ops:>14.0f}{p.cycles:>12.0f}{p.dynamic_energy_j * 1e6:>9.2f}")
-        rows.append("-" * len(header))
+        rows = table_lines([("Layer", 24, lambda p: p.name, ""),
+                            ("backend", 9, lambda p: p.backend, ""),
+                            ("NPs", 5, lambda p: p.nps, ""),
+                            ("in events", 12, lambda p: p.input_events, ".0f"),
+                            ("out events", 12, lambda p: p.output_events, ".0f"),
+                            ("syn. ops", 14, lambda p: p.synaptic_ops, ".0f"),
+                            ("cycles", 12, lambda p: p.cycles, ".0f"),
+                            ("dyn. uJ", 9, lambda p: p.dynamic_energy_j * 1e6, ".2f")], self.layers)
+        rows.append("-" * len(rows[0]))
         rows.append(f"{self.nps} NPs, program {self.program_bytes} bytes; per frame: {self.frame_cycles:.0f} cycles "
                     f"latency ({self.latency_s * 1e3:.3f} ms at {self.clock_hz / 1e6:.0f} MHz), "
                     f"{self.pipeline_cycles:.0f} cycles in a stream ({self.frames_per_s:.1f} frames/s, "

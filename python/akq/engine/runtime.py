@@ -11,6 +11,7 @@ import numpy as np
 from .. import _core
 from ..errors import EngineError, InputError
 from .layers import LayerType
+from .table import table_lines
 
 
 def _engine(model):
@@ -108,13 +109,13 @@ class Statistics:
         self.layers = layers
 
     def __str__(self):
-        header = (f"{'Layer':<28}{'samples':>9}{'input size':>12}{'in events':>14}{'sparsity':>10}"
-                  f"{'out events':>14}{'synaptic ops':>16}")
-        rows = [header, "-" * len(header)]
-        for s in self.layers:
-            rows.append(f"{s.name:<28}{s.samples:>9}{s.input_size:>12}{s.input_events:>14}{s.sparsity:>10.3f}"
-                        f"{s.output_events:>14}{s.synaptic_ops:>16}")
-        return "\n".join(rows)
+        return "\n".join(table_lines([("Layer", 28, lambda s: s.name, ""),
+                                      ("samples", 9, lambda s: s.samples, ""),
+                                      ("input size", 12, lambda s: s.input_size, ""),
+                                      ("in events", 14, lambda s: s.input_events, ""),
+                                      ("sparsity", 10, lambda s: s.sparsity, ".3f"),
+                                      ("out events", 14, lambda s: s.output_events, ""),
+                                      ("synaptic ops", 16, lambda s: s.synaptic_ops, "")], self.layers))
 
     def __repr__(self):
         return f"<akq Statistics of {len(self.layers)} layers>\n{self}"
