@@ -48,6 +48,10 @@ constexpr int64_t kParallelMacs = 1 << 20;
 int64_t finish_layer(const CompiledLayer& layer, int32_t* potentials, int32_t* pooled, uint8_t* activations,
                      int32_t* out_potentials);
 
+// Internal linkage on purpose: kernels_avx2.cpp (compiled with -mavx2) includes these too, and one
+// shared external copy of an inline function could be the AVX2 build that scalar code then calls.
+namespace {
+
 // SPEC C.6: the activation of potential p for threshold th, truncated step step16 (mod 2^28, != 0).
 inline uint8_t activate(int32_t p, int32_t th, uint32_t step16, int32_t bits) {
     const int32_t z = static_cast<int32_t>(static_cast<uint32_t>(p) - static_cast<uint32_t>(th));
@@ -61,5 +65,7 @@ inline uint8_t activate(int32_t p, int32_t th, uint32_t step16, int32_t bits) {
 inline int32_t clamp20(int64_t v) {
     return static_cast<int32_t>(v < -524288 ? -524288 : (v > 524287 ? 524287 : v));
 }
+
+}  // namespace
 
 }  // namespace akq
