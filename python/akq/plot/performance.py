@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 
 def plot_performance(performance, path, title: str | None = None) -> Path:
@@ -39,6 +40,7 @@ def plot_performance(performance, path, title: str | None = None) -> Path:
     cycles.set_ylabel("cycles / frame")
     nps.bar(x, [layer.nps for layer in layers], color="tab:green")
     nps.set_ylabel("NPs")
+    nps.yaxis.set_major_locator(MaxNLocator(integer=True))
     nps.set_xticks(x, names, rotation=60, ha="right", fontsize=8)
     fig.suptitle(title or f"{performance.nps} NPs, {performance.frame_cycles:,.0f} cycles/frame, "
                           f"{performance.frames_per_s:.1f} frames/s (bottleneck {performance.bottleneck_layer})")
