@@ -117,21 +117,15 @@ AKQ_INLINE void column_shifted_sums_body(const float* w, std::size_t size, std::
     shifted_sums_row(w + rows * width, w, size % width, s1, s2);
 }
 
-AKQ_INLINE bool to_int8_body(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax,
-                             int8_t* out) {
+// Every row of `width` values (scale factor j for column j) through Row, then the partial last row;
+// false if a weight was not finite.
+template <class Out, uint32_t (*Row)(const float*, const float*, std::size_t, float, Out*)>
+AKQ_INLINE bool quantize_rows(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax,
+                              Out* out) {
     const std::size_t rows = size / width;
     uint32_t bad = 0;
-    for (std::size_t r = 0; r < rows; ++r) bad |= int8_row(w + r * width, sf, width, kmax, out + r * width);
-    bad |= int8_row(w + rows * width, sf, size % width, kmax, out + rows * width);
-    return bad == 0;
-}
-
-AKQ_INLINE bool to_fake_body(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax,
-                             float* out) {
-    const std::size_t rows = size / width;
-    uint32_t bad = 0;
-    for (std::size_t r = 0; r < rows; ++r) bad |= fake_row(w + r * width, sf, width, kmax, out + r * width);
-    bad |= fake_row(w + rows * width, sf, size % width, kmax, out + rows * width);
+    for (std::size_t r = 0; r < rows; ++r) bad |= Row(w + r * width, sf, width, kmax, out + r * width);
+    bad |= Row(w + rows * width, sf, size % width, kmax, out + rows * width);
     return bad == 0;
 }
 
@@ -143,11 +137,11 @@ void column_shifted_sums_portable(const float* w, std::size_t size, std::size_t 
 }
 bool to_int8_portable(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax,
                       int8_t* out) {
-    return to_int8_body(w, size, sf, width, kmax, out);
+    return quantize_rows<int8_t, int8_row>(w, size, sf, width, kmax, out);
 }
 bool to_fake_portable(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax,
                       float* out) {
-    return to_fake_body(w, size, sf, width, kmax, out);
+    return quantize_rows<float, fake_row>(w, size, sf, width, kmax, out);
 }
 
 #ifdef AKQ_QUANTIZE_AVX2
@@ -160,11 +154,11 @@ AKQ_TARGET_AVX2 void column_shifted_sums_avx2(const float* w, std::size_t size, 
 }
 AKQ_TARGET_AVX2 bool to_int8_avx2(const float* w, std::size_t size, const float* sf, std::size_t width,
                                   float kmax, int8_t* out) {
-    return to_int8_body(w, size, sf, width, kmax, out);
+    return quantize_rows<int8_t, int8_row>(w, size, sf, width, kmax, out);
 }
 AKQ_TARGET_AVX2 bool to_fake_avx2(const float* w, std::size_t size, const float* sf, std::size_t width,
                                   float kmax, float* out) {
-    return to_fake_body(w, size, sf, width, kmax, out);
+    return quantize_rows<float, fake_row>(w, size, sf, width, kmax, out);
 }
 #endif
 
