@@ -5,7 +5,7 @@ import collections
 import akq
 import numpy as np
 import pytest
-from akq.errors import HardwareError, LayerError
+from akq.errors import ArgumentError, HardwareError, LayerError
 from golden_cases import akida_model, all_cases
 
 CASES = [case for case in all_cases() if "hw_map" in case.akida_json]
@@ -77,7 +77,7 @@ def test_forward_still_works_after_map_and_summary_shows_nps(capsys):
 
 def test_map_rejects_what_is_not_a_device():
     model = akida_model(CASES[0])
-    with pytest.raises(LayerError, match="akq.AKD1000"):
+    with pytest.raises(ArgumentError, match="akq.AKD1000"):
         model.map("AKD1000")
 
 

@@ -9,6 +9,7 @@ import copy
 import os
 import pickle
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -21,7 +22,7 @@ import akq
 import akq_layout as layout
 import numpy as np
 import pytest
-from akq.errors import LayerError, ModelFileError
+from akq.errors import LayerError, ModelFileError, PathError
 from golden_cases import akida_model, all_cases
 
 PYTHON_DIR = Path(akq.__file__).parent.parent
@@ -148,14 +149,14 @@ def test_from_bytes_accepts_bytes_like_and_names_bad_types(data):
     assert akq.Model.from_bytes(memoryview(data)).to_bytes() == data
     with pytest.raises(ModelFileError, match="bytes, bytearray or memoryview, got str"):
         akq.Model.from_bytes("not bytes")
-    with pytest.raises(TypeError, match="path must be a str or os.PathLike"):
+    with pytest.raises(TypeError, match="path must be a str, bytes or os.PathLike"):
         akq.load_model(42)
 
 
 def test_paths_with_nul_are_refused_not_cut(model, tmp_path):
-    with pytest.raises(ValueError, match="NUL character"):
+    with pytest.raises(PathError, match="NUL character"):
         model.save(str(tmp_path / "m.akq") + "\0.txt")
-    with pytest.raises(ValueError, match="NUL character"):
+    with pytest.raises(ValueError, match="NUL character"):  # PathError keeps ValueError as its base
         akq.load_model(str(tmp_path / "m.akq") + "\0")
     assert list(tmp_path.iterdir()) == []
 
@@ -192,9 +193,61 @@ def test_os_errors_are_os_errors_and_leave_nothing_behind(model, tmp_path):
     assert list((tmp_path / "a_dir").iterdir()) == []
 
 
+# -- paths and files that are not what they seem (issue 13) -------------------------------------
+def test_save_never_replaces_a_fifo_or_a_device(model, tmp_path):
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    (tmp_path / "to_null.akq").symlink_to("/dev/null")
+    for target in (fifo, "/dev/null", tmp_path / "to_null.akq"):
+        with pytest.raises(PathError, match="is not a regular file .* save the model to a file path"):
+            model.save(target)
+    assert stat.S_ISFIFO(fifo.stat().st_mode) and (tmp_path / "to_null.akq").is_symlink()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fifo", "to_null.akq"]
+
+
+def test_non_utf8_paths_round_trip(model, data, tmp_path):
+    path = bytes(tmp_path) + b"/caf\xe9.akq"
+    model.save(path)
+    assert Path(os.fsdecode(path)).read_bytes() == data
+    assert akq.load_model(os.fsdecode(path)).to_bytes() == data
+    with pytest.raises(FileNotFoundError):
+        akq.load_model(bytes(tmp_path) + b"/missing\xff.akq")
+    with pytest.raises(PathError, match="cannot be encoded"):
+        model.save(str(tmp_path / "\ud800.akq"))
+
+
+def test_load_reads_the_header_first_and_then_in_bounded_pieces(model, data, tmp_path):
+    with pytest.raises(ModelFileError, match="not an .akq model file"):
+        akq.load_model("/dev/zero")  # an endless source: refused after its first bytes
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = run_python(f"open({str(fifo)!r}, 'wb').write({data!r})")
+    assert akq.load_model(fifo).to_bytes() == data  # a pipe has no size: read what the header announces
+    assert writer.wait(timeout=60) == 0
+    huge = tmp_path / "huge.akq"
+    with open(huge, "wb") as f:  # a valid model followed by a 1 GiB hole: sparse, costs no disk
+        f.write(data)
+        f.truncate(2**30)
+    code = f"""
+        import resource, akq
+        try:
+            akq.load_model({str(huge)!r})
+        except akq.errors.ModelFileError as error:
+            print(error)
+        print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+    """
+    message, max_rss_kib = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True,
+                                          text=True, check=True, env=_env()).stdout.splitlines()
+    assert f"has {2**30 - len(data)} unexpected bytes after its end" in message
+    assert int(max_rss_kib) < 300 * 1024  # the 1 GiB were never read
+
+
+def _env() -> dict:
+    return dict(os.environ, PYTHONPATH=str(PYTHON_DIR) + os.pathsep + str(Path(__file__).parent))
+
+
 def run_python(code: str, **kwargs) -> subprocess.Popen:
-    env = dict(os.environ, PYTHONPATH=str(PYTHON_DIR) + os.pathsep + str(Path(__file__).parent))
-    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=env, **kwargs)
+    return subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], env=_env(), **kwargs)
 
 
 def test_a_save_that_fails_mid_write_keeps_the_old_file(data, tmp_path):
@@ -287,7 +340,7 @@ def test_a_wrong_checksum_is_named(data):
     (dict(version=0xFFFFFFFF), "format version 4294967295"),
     (dict(flags=1), "flags/reserved"),
     (dict(reserved=0x80000000), "flags/reserved"),
-    (dict(body_size=2**64 - 1), "truncated"),
+    (dict(body_size=2**64 - 1), "announces a body of 18446744073709551615 bytes but only"),
     (dict(body_size=2**63), "truncated"),
     (dict(layer_count=0), "bytes are left after the last of 0 layers"),
     (dict(layer_count=3), "bytes are left after the last of 3 layers"),

@@ -98,3 +98,63 @@ def test_golden_layer_rebuilds_with_same_parameters():
     case = all_cases()[0]
     layer = akida_layer(case.akida_layers[0])
     assert layer.parameters.padding_value == case.akida_layers[0]["padding_value"]
+
+
+# -- careless and hostile arguments (issue 13): typed errors naming the layer and the argument ------
+def test_keras_spellings_of_padding_and_pool_type_are_accepted():
+    layer = akq.Convolutional(3, 4, padding="valid", pool_type="max", pool_size=2)
+    assert (layer.parameters.padding, layer.parameters.pool_type) == (akq.Padding.Valid, akq.PoolType.Max)
+    assert akq.SeparableConvolutional(3, 4, padding="SAME", pool_type="average").parameters.pool_type == \
+        akq.PoolType.Average
+    assert akq.Convolutional(3, 4, pool_type=None).parameters.pool_type == akq.PoolType.NoPooling
+
+
+@pytest.mark.parametrize("make, fragment", [
+    (lambda: akq.Convolutional(3, 4, name="c", padding="full"), "Convolutional 'c': padding must be one of"),
+    (lambda: akq.Convolutional(3, 4, pool_type="min"), "pool_type must be one of"),
+    (lambda: akq.InputData((8, 8)), r"input_shape must be 3 ints .*\(1, 1, N\)"),
+    (lambda: akq.InputData((8.5, 8, 1)), "input_shape must be an int, got 8.5"),
+    (lambda: akq.InputData((True, 8, 1)), "must be an int, got True"),
+    (lambda: akq.Convolutional(3, 2**40), "filters=1099511627776 is beyond the int32 range"),
+    (lambda: akq.Convolutional(2**31, 4), "kernel_size=2147483648 is beyond"),
+    (lambda: akq.Convolutional((3, 3, 3), 4), "kernel_size must be an int or a pair"),
+    (lambda: akq.FullyConnected("10", name="fc"), "FullyConnected 'fc': units must be an int"),
+    (lambda: akq.FullyConnected(10, activation="no"), "activation must be True or False"),
+    (lambda: akq.InputConvolutional((8, 8, 1), 3, 4, padding_value=1.5), "padding_value must be an int"),
+    (lambda: akq.Convolutional(3, 4, name=b"\xff"), "name must be a str"),
+    (lambda: akq.Convolutional(3, 4, name="a\udcff"), "not valid Unicode"),
+])
+def test_bad_constructor_arguments_are_layer_errors(make, fragment):
+    with pytest.raises(LayerError, match=fragment):
+        make()
+
+
+def test_name_none_is_an_automatic_name():
+    model = akq.Model([akq.InputData((4, 4, 1), name=None), akq.FullyConnected(2, name=None)])
+    assert [layer.name for layer in model.layers] == ["inputdata_0", "fullyconnected_1"]
+
+
+def test_get_layer_index_out_of_range_is_a_layer_error():
+    model = akq.Model([akq.InputData((4, 4, 1), name="in"), akq.FullyConnected(2, name="fc")])
+    assert model.get_layer(-1).name == "fc" and model.get_layer(np.int64(0)).name == "in"
+    for index in (2, 99, -3):
+        with pytest.raises(LayerError, match=f"layer index {index} is out of range: the model has 2 layers"):
+            model.get_layer(index)
+    with pytest.raises(LayerError, match="no layer named 'True'"):
+        model.get_layer(True)
+
+
+def test_a_failed_model_releases_its_layers():
+    good = akq.InputData((4, 4, 1), name="good")
+    with pytest.raises(LayerError, match="can only be the first layer"):
+        akq.Model([good, akq.InputData((4, 4, 1))])
+    assert akq.Model([good]).layers == [good]
+    with pytest.raises(akq.errors.ArgumentError, match="list of akq layers, got int"):
+        akq.Model(5)
+
+
+def test_check_hardware_and_map_name_what_they_expect():
+    with pytest.raises(akq.errors.ArgumentError, match="check_hardware expects an akq.Model, got NoneType"):
+        akq.check_hardware(None)
+    with pytest.raises(TypeError, match="akq.AKD1000"):  # ArgumentError keeps TypeError as its base
+        akq.Model([akq.InputData((4, 4, 1))]).map(None)

@@ -117,7 +117,7 @@ def test_bad_inputs_are_named(model, bad, match):
             run(bad)
 
 
-@pytest.mark.parametrize("threads", [0, -1, True, 1.5, "2"])
+@pytest.mark.parametrize("threads", [0, -1, True, 1.5, "2", 2**31, 2**40])
 def test_bad_thread_counts(model, images, threads):
     with pytest.raises(InputError, match="threads must be a positive int"):
         model.forward(images, threads=threads)
@@ -159,6 +159,15 @@ def test_predict_and_evaluate_misuse(model, images):
         model.evaluate(images, np.zeros(16, np.float32))
     with pytest.raises(EngineError, match="no layers"):
         akq.Model().forward(images)
+
+
+def test_evaluate_refuses_empty_batches_and_label_arrays_of_another_shape(model, images):
+    with pytest.raises(InputError, match="empty batch"):
+        model.evaluate(images[:0], np.zeros(0, np.int64))
+    with pytest.raises(InputError, match=r"shape \(N,\).*got \(16, 3\).*argmax"):
+        model.evaluate(images, np.zeros((16, 3), np.int64))
+    labels = model.predict(images).reshape(16, -1).argmax(axis=1)
+    assert model.evaluate(images, labels[:, None]) == model.evaluate(images, labels) == 1.0
 
 
 def test_threads_beyond_the_system_limit_still_run(model, images):

@@ -9,9 +9,12 @@ namespace akq_bindings {
 
 namespace {
 
+// `path` holds the file system's bytes (Python passes os.fsencode(path)), which need not be UTF-8.
 [[noreturn]] void raise_os_error(const std::system_error& e, const std::string& path) {
+    const py::object name = py::reinterpret_steal<py::object>(
+        PyUnicode_DecodeFSDefaultAndSize(path.data(), static_cast<py::ssize_t>(path.size())));
     errno = e.code().value();
-    PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, py::str(path).ptr());
+    PyErr_SetFromErrnoWithFilenameObject(PyExc_OSError, name.ptr());
     throw py::error_already_set();
 }
 

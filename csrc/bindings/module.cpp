@@ -1,4 +1,6 @@
 // akq._core: the Python face of the C++ core. Each area binds itself in its own file.
+#include <cstring>
+
 #include "akq/error.hpp"
 #include "common.hpp"
 
@@ -14,6 +16,7 @@ const char* error_class_name(akq::ErrorKind kind) {
         case akq::ErrorKind::Hardware: return "HardwareError";
         case akq::ErrorKind::Engine: return "EngineError";
         case akq::ErrorKind::Quantization: return "QuantizationError";
+        case akq::ErrorKind::Path: return "PathError";
     }
     return "AkqError";
 }
@@ -27,7 +30,10 @@ PYBIND11_MODULE(_core, m) {
             if (p) std::rethrow_exception(p);
         } catch (const akq::Error& e) {
             py::object cls = py::module_::import("akq.errors").attr(error_class_name(e.kind()));
-            PyErr_SetString(cls.ptr(), e.what());
+            // a message may quote a path that is not UTF-8: show its odd bytes as \xNN escapes
+            const py::object message = py::reinterpret_steal<py::object>(
+                PyUnicode_DecodeUTF8(e.what(), static_cast<py::ssize_t>(std::strlen(e.what())), "backslashreplace"));
+            PyErr_SetObject(cls.ptr(), message.ptr());
         }
     });
     akq_bindings::bind_model(m);

@@ -1,5 +1,6 @@
 // .akq files from C++: round trips, files on disk, rejection of damaged data, and load/save loops
 // (run under the AKQ_SANITIZE build, LeakSanitizer reports any leak of these loops).
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -131,6 +132,26 @@ void test_files_and_os_errors() {
     CHECK(::rmdir(dir.c_str()) == 0);  // empty: no temporary file was left behind
 }
 
+void test_non_regular_files_are_not_replaced_and_reads_are_bounded() {
+    const std::string dir = make_temp_dir();
+    const std::string fifo = dir + "/fifo";
+    CHECK(::mkfifo(fifo.c_str(), 0600) == 0);
+    CHECK(akq_test::throws([&] { akq::io::save_model(small_model(), fifo); }, akq::ErrorKind::Path));
+    CHECK(akq_test::throws([] { akq::io::load_model("/dev/zero"); }, akq::ErrorKind::ModelFile));  // no endless read
+    const std::string lying = dir + "/lying.akq";
+    auto bytes = akq::io::serialize(small_model());
+    bytes.resize(64);
+    for (int i = 0; i < 8; ++i) bytes[16 + i] = 0xFF;  // a body of 2^64 - 1 bytes
+    if (std::FILE* f = std::fopen(lying.c_str(), "wb")) {
+        std::fwrite(bytes.data(), 1, bytes.size(), f);
+        std::fclose(f);
+    }
+    CHECK(akq_test::throws([&] { akq::io::load_model(lying); }, akq::ErrorKind::ModelFile));
+    std::remove(lying.c_str());
+    std::remove(fifo.c_str());
+    CHECK(::rmdir(dir.c_str()) == 0);  // the FIFO was not replaced: no temporary file left either
+}
+
 void test_load_predict_save_loops() {
     const std::string dir = make_temp_dir();
     const std::string path = dir + "/model.akq";
@@ -174,6 +195,7 @@ int main() {
     test_damaged_bytes_are_rejected();
     test_invalid_model_is_not_serialized();
     test_files_and_os_errors();
+    test_non_regular_files_are_not_replaced_and_reads_are_bounded();
     test_load_save_loops();
     test_load_predict_save_loops();
     if (failures) std::cerr << failures << " checks failed\n";

@@ -37,6 +37,15 @@ class HardwareError(AkqError, RuntimeError):
     """A layer or value that does not fit the AKD1000 (mapping and programming limits)."""
 
 
+class ArgumentError(AkqError, TypeError):
+    """An argument of a type akq cannot take (a device that is not akq.AKD1000, a path that is not a str),
+    or a Keras layer argument the quantized layers refuse (the reference raised TypeError)."""
+
+
+class PathError(AkqError, ValueError):
+    """A file path akq cannot use: a NUL character, or an existing target that is not a regular file."""
+
+
 # -- conversion (akq.convert / akq.check_model_compatibility) -------------------------------------
 class ModelStructureError(ConversionError):
     """The model is not one linear chain with one 1-D or 3-D input (branches, merges, data format)."""

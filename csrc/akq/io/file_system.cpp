@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <system_error>
 
+#include "akq/error.hpp"
+
 namespace akq::io {
 
 namespace {
@@ -70,6 +72,12 @@ void write_all(int fd, const uint8_t* data, size_t size, const std::string& what
 
 void write_file_atomically(const std::string& path, const std::vector<uint8_t>& bytes) {
     const std::string what = "cannot write '" + path + "'";
+    struct stat target;
+    if (::stat(path.c_str(), &target) == 0 && !S_ISREG(target.st_mode)) {
+        if (S_ISDIR(target.st_mode)) fail(EISDIR, what);
+        throw Error(ErrorKind::Path, "'" + path + "' exists and is not a regular file (a FIFO, device or socket): "
+                                     "akq replaces only regular files; save the model to a file path");
+    }
     TempFile temp(path);
     write_all(temp.fd(), bytes.data(), bytes.size(), what);
     if (::fsync(temp.fd()) != 0) fail(errno, what);
@@ -84,25 +92,39 @@ void write_file_atomically(const std::string& path, const std::vector<uint8_t>& 
     }
 }
 
-std::vector<uint8_t> read_file(const std::string& path) {
-    const std::string what = "cannot read '" + path + "'";
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) fail(errno, what);
-    std::vector<uint8_t> bytes;
-    uint8_t buffer[1 << 16];
-    for (;;) {
-        const ssize_t n = ::read(fd, buffer, sizeof buffer);
-        if (n < 0) {
-            if (errno == EINTR) continue;
-            const int error = errno;
-            ::close(fd);
-            fail(error, what);
-        }
-        if (n == 0) break;
-        bytes.insert(bytes.end(), buffer, buffer + n);
+InputFile::InputFile(const std::string& path) : path_(path) {
+    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd_ < 0) fail(errno, "cannot read '" + path + "'");
+    struct stat info;
+    if (::fstat(fd_, &info) != 0) {
+        const int error = errno;
+        ::close(fd_);
+        fail(error, "cannot read '" + path + "'");
     }
-    ::close(fd);
-    return bytes;
+    if (S_ISREG(info.st_mode)) regular_size_ = static_cast<int64_t>(info.st_size);
+}
+
+InputFile::~InputFile() { ::close(fd_); }
+
+size_t InputFile::read(std::vector<uint8_t>& out, size_t count) {
+    constexpr size_t kPiece = size_t{1} << 20;
+    size_t done = 0;
+    while (done < count) {
+        const size_t piece = count - done < kPiece ? count - done : kPiece;
+        const size_t start = out.size();
+        out.resize(start + piece);
+        ssize_t n;
+        do n = ::read(fd_, out.data() + start, piece); while (n < 0 && errno == EINTR);
+        if (n < 0) {
+            const int error = errno;
+            out.resize(start);
+            fail(error, "cannot read '" + path_ + "'");
+        }
+        out.resize(start + static_cast<size_t>(n));
+        if (n == 0) break;
+        done += static_cast<size_t>(n);
+    }
+    return done;
 }
 
 }  // namespace akq::io

@@ -144,6 +144,50 @@ LayerSpec read_layer(ByteReader& r) {
     return l;
 }
 
+struct Header {
+    uint32_t flags = 0;
+    uint64_t body_size = 0;
+    uint32_t layer_count = 0;
+    uint32_t reserved = 0;
+};
+
+// The header of data whose first `size` bytes are at `data`, after checking its magic and version.
+Header read_header(const uint8_t* data, size_t size) {
+    if (size == 0) throw Error(ErrorKind::ModelFile, "the .akq data is empty");
+    const size_t magic_bytes = size < sizeof kMagic ? size : sizeof kMagic;
+    if (std::memcmp(data, kMagic, magic_bytes) != 0)
+        throw Error(ErrorKind::ModelFile, "the data is not an .akq model file (its first bytes are not the .akq magic)");
+    if (size < kHeaderSize + kTrailerSize)
+        throw Error(ErrorKind::ModelFile, "the .akq data is truncated: " + std::to_string(size) +
+                                              " bytes, less than the " + std::to_string(kHeaderSize + kTrailerSize) +
+                                              " of an empty file");
+    ByteReader reader(data + sizeof kMagic, kHeaderSize - sizeof kMagic);
+    const uint32_t version = reader.u32("format version");
+    if (version != kFormatVersion)
+        throw Error(ErrorKind::ModelFile, "the .akq file has format version " + std::to_string(version) +
+                                              "; this akq reads version " + std::to_string(kFormatVersion) +
+                                              " only (save the model again with a matching akq)");
+    Header header;
+    header.flags = reader.u32("flags");
+    header.body_size = reader.u64("body size");
+    header.layer_count = reader.u32("layer count");
+    header.reserved = reader.u32("reserved");
+    return header;
+}
+
+// Refuse data of `size` bytes whose header announces another length.
+void check_size(const Header& header, uint64_t size) {
+    const uint64_t available = size - kHeaderSize - kTrailerSize;  // read_header checked size >= 36
+    if (header.body_size > available)
+        throw Error(ErrorKind::ModelFile, "the .akq data is truncated: its header announces a body of " +
+                                              std::to_string(header.body_size) + " bytes but only " +
+                                              std::to_string(available) + " follow (" + std::to_string(size) +
+                                              " bytes in all)");
+    if (header.body_size < available)
+        throw Error(ErrorKind::ModelFile, "the .akq data has " + std::to_string(available - header.body_size) +
+                                              " unexpected bytes after its end (a concatenated or damaged file)");
+}
+
 }  // namespace
 
 std::vector<uint8_t> serialize(const ModelSpec& model) {
@@ -162,32 +206,10 @@ std::vector<uint8_t> serialize(const ModelSpec& model) {
 }
 
 ModelSpec deserialize(const uint8_t* data, size_t size) {
-    if (size == 0) throw Error(ErrorKind::ModelFile, "the .akq data is empty");
-    const size_t magic_bytes = size < sizeof kMagic ? size : sizeof kMagic;
-    if (std::memcmp(data, kMagic, magic_bytes) != 0)
-        throw Error(ErrorKind::ModelFile, "the data is not an .akq model file (its first bytes are not the .akq magic)");
-    if (size < kHeaderSize + kTrailerSize)
-        throw Error(ErrorKind::ModelFile, "the .akq data is truncated: " + std::to_string(size) +
-                                              " bytes, less than the " + std::to_string(kHeaderSize + kTrailerSize) +
-                                              " of an empty file");
-    ByteReader header(data + sizeof kMagic, kHeaderSize - sizeof kMagic);
-    const uint32_t version = header.u32("format version");
-    if (version != kFormatVersion)
-        throw Error(ErrorKind::ModelFile, "the .akq file has format version " + std::to_string(version) +
-                                              "; this akq reads version " + std::to_string(kFormatVersion) +
-                                              " only (save the model again with a matching akq)");
-    const uint32_t flags = header.u32("flags");
-    const uint64_t body_size = header.u64("body size");
-    const uint32_t layer_count = header.u32("layer count");
-    const uint32_t reserved = header.u32("reserved");
+    const Header header = read_header(data, size);
+    check_size(header, size);
     const size_t available = size - kHeaderSize - kTrailerSize;
-    if (body_size > available)
-        throw Error(ErrorKind::ModelFile, "the .akq data is truncated: its header announces " +
-                                              std::to_string(body_size + kHeaderSize + kTrailerSize) +
-                                              " bytes but there are only " + std::to_string(size));
-    if (body_size < available)
-        throw Error(ErrorKind::ModelFile, "the .akq data has " + std::to_string(available - body_size) +
-                                              " unexpected bytes after its end (a concatenated or damaged file)");
+    const uint32_t flags = header.flags, reserved = header.reserved, layer_count = header.layer_count;
     uint32_t stored_crc = 0;
     for (int i = 0; i < 4; ++i) stored_crc |= static_cast<uint32_t>(data[size - 4 + i]) << (8 * i);
     const uint32_t actual_crc = crc32(data, size - kTrailerSize);
@@ -215,7 +237,18 @@ ModelSpec deserialize(const uint8_t* data, size_t size) {
 void save_model(const ModelSpec& model, const std::string& path) { write_file_atomically(path, serialize(model)); }
 
 ModelSpec load_model(const std::string& path) {
-    const std::vector<uint8_t> bytes = read_file(path);
+    InputFile file(path);
+    std::vector<uint8_t> bytes;
+    file.read(bytes, kHeaderSize + kTrailerSize);
+    const Header header = read_header(bytes.data(), bytes.size());
+    const int64_t size = file.regular_size();
+    if (size >= 0) {  // a regular file: check the announced size before reading (and allocating) the rest
+        check_size(header, static_cast<uint64_t>(size));
+        file.read(bytes, static_cast<size_t>(header.body_size));
+    } else {  // a pipe or device: read what the header announces and one byte more, to see extra data
+        const uint64_t rest = header.body_size < SIZE_MAX - 1 ? header.body_size + 1 : SIZE_MAX;
+        file.read(bytes, static_cast<size_t>(rest));
+    }
     return deserialize(bytes.data(), bytes.size());
 }
 

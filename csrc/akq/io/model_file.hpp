@@ -26,10 +26,12 @@ ModelSpec deserialize(const uint8_t* data, size_t size);
 
 // serialize() into `path` atomically: a temporary file in the same directory is written, flushed
 // to disk and renamed over `path`, so `path` holds the old or the new model, never a mix.
-// Operating-system failures throw std::system_error (errno and the path in the message).
+// Operating-system failures throw std::system_error (errno and the path in the message); an
+// existing `path` that is not a regular file is never replaced (akq::Error of kind Path).
 void save_model(const ModelSpec& model, const std::string& path);
 
-// deserialize() the contents of `path`; std::system_error if it cannot be read.
+// deserialize() the contents of `path`, read in bounded pieces: the header is checked (against the
+// file size for a regular file) before the rest is read. std::system_error if it cannot be read.
 ModelSpec load_model(const std::string& path);
 
 }  // namespace akq::io

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .. import _core
-from ..errors import LayerError
+from ..errors import ArgumentError, LayerError
 
 NpType = _core.NpType
 Backend = _core.Backend
@@ -106,7 +106,7 @@ class HardwareProblem:
 
 def _check_device(device):
     if not isinstance(device, AKD1000):
-        raise LayerError(f"map() expects a device such as akq.AKD1000(), got {type(device).__name__}")
+        raise ArgumentError(f"map() expects a device such as akq.AKD1000(), got {type(device).__name__}")
 
 
 _MODES = {"minimal": _core.MapMode.Minimal, "all_nps": _core.MapMode.AllNps}
@@ -140,10 +140,13 @@ def check_hardware(model) -> list[HardwareProblem]:
     had to run on the chip (`map(..., hw_only=True)` raises the first of them). An empty list means the
     model maps entirely on hardware.
     """
-    if not model.layers:
+    spec = getattr(model, "spec", None)
+    if not isinstance(spec, _core.ModelSpec):
+        raise ArgumentError(f"check_hardware expects an akq.Model, got {type(model).__name__}")
+    if not spec.layers:
         return []
     return [HardwareProblem(p.layer, p.kind.name.lower(), p.reason, p.hint, p.message)
-            for p in _core.check_hardware(model.spec)]
+            for p in _core.check_hardware(spec)]
 
 
 def np_count(model) -> int:

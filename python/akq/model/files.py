@@ -10,21 +10,24 @@ from __future__ import annotations
 import os
 
 from .. import _core
-from ..errors import ModelFileError
+from ..errors import ArgumentError, ModelFileError, PathError
 
 FORMAT_VERSION = _core.AKQ_FORMAT_VERSION
 
 
-def _path(path, argument: str = "path") -> str:
+def _path(path, argument: str = "path") -> bytes:
+    """The file system's bytes of `path` (str, bytes or os.PathLike; need not be UTF-8)."""
     try:
-        text = os.fsdecode(os.fspath(path))
+        encoded = os.fsencode(path)
     except TypeError:
-        raise TypeError(
-            f"{argument} must be a str or os.PathLike file path, got {type(path).__name__}"
+        raise ArgumentError(
+            f"{argument} must be a str, bytes or os.PathLike file path, got {type(path).__name__}"
         ) from None
-    if "\0" in text:  # the C++ side would silently cut the path there
-        raise ValueError(f"{argument} contains a NUL character: {text!r}")
-    return text
+    except UnicodeEncodeError as error:
+        raise PathError(f"{argument} {path!r} cannot be encoded for the file system ({error.reason})") from None
+    if b"\0" in encoded:  # the C++ side would silently cut the path there
+        raise PathError(f"{argument} contains a NUL character: {os.fsdecode(encoded)!r}; remove it")
+    return encoded
 
 
 def spec_to_bytes(spec) -> bytes:

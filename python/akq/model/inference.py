@@ -42,14 +42,11 @@ class Inference:
         """Top-1 accuracy: argmax over the last layer's outputs (predict, or forward with activation)."""
         run = self.forward if self.last_has_activation else self.predict
         outputs = run(inputs, threads)
-        labels = np.asarray(labels).reshape(-1)
-        if labels.shape[0] != outputs.shape[0]:
-            raise InputError(f"labels has {labels.shape[0]} values for {outputs.shape[0]} inputs; "
-                             "give one label per input")
-        if not np.issubdtype(labels.dtype, np.integer):
-            raise InputError(f"labels must be integer class indices, got dtype {labels.dtype}")
-        predicted = outputs.reshape(outputs.shape[0], -1).argmax(axis=1)
-        return float(np.mean(predicted == labels)) if labels.size else 0.0
+        if not len(outputs):
+            raise InputError("evaluate got an empty batch: the accuracy of no input is undefined; "
+                             "pass at least one input")
+        labels = check_labels(labels, len(outputs))
+        return float(np.mean(outputs.reshape(len(outputs), -1).argmax(axis=1) == labels))
 
     def statistics(self) -> "Statistics":
         """Statistics of the last run; EngineError if none has run since the engine was compiled."""
@@ -63,9 +60,25 @@ class Inference:
 def _threads(threads) -> int:
     if threads is None:
         return 0
-    if not isinstance(threads, (int, np.integer)) or isinstance(threads, bool) or threads < 1:
-        raise InputError(f"threads must be a positive int (or None for all cores), got {threads!r}")
+    if not isinstance(threads, (int, np.integer)) or isinstance(threads, (bool, np.bool_)) \
+            or not 1 <= threads < 2**31:
+        raise InputError(f"threads must be a positive int below 2**31 (or None for all cores), got {threads!r}")
     return int(threads)
+
+
+def check_labels(labels, count: int) -> np.ndarray:
+    """`labels` as `count` integer class indices (shape (N,) or (N, 1)), or InputError."""
+    labels = np.asarray(labels)
+    one_hot = " (one-hot labels? use labels.argmax(axis=1))" if labels.ndim == 2 else ""
+    if not np.issubdtype(labels.dtype, np.integer):
+        raise InputError(f"labels must be integer class indices, got dtype {labels.dtype}{one_hot}")
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1:
+        raise InputError(f"labels must have shape (N,), one class index per input, got {labels.shape}{one_hot}")
+    if len(labels) != count:
+        raise InputError(f"labels has {len(labels)} values for {count} inputs; give one label per input")
+    return labels
 
 
 def _inputs(dims: tuple[int, int, int], inputs) -> np.ndarray:

@@ -18,15 +18,75 @@ PoolType = _core.PoolType
 # variable name -> dtype the layer stores it in
 _VARIABLE_DTYPES = {"weights": np.int8, "weights_pw": np.int8, "threshold": np.int32, "act_step": np.float32}
 
+_INT32 = (-2**31, 2**31 - 1)
+_PADDINGS = {"same": Padding.Same, "valid": Padding.Valid}
+_POOL_TYPES = {"max": PoolType.Max, "average": PoolType.Average, "none": PoolType.NoPooling}
+
+
+def _int(value, argument: str) -> int:
+    """`value` as an int32 (the C++ layer fields), or LayerError; bools and floats are refused."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise LayerError(f"{argument} must be an int, got {value!r} ({type(value).__name__})")
+    if not _INT32[0] <= value <= _INT32[1]:
+        raise LayerError(f"{argument}={value} is beyond the int32 range of layer parameters; use a realistic "
+                         "size (at most 65536 per axis)")
+    return int(value)
+
 
 def _pair(value, argument: str) -> tuple[int, int]:
-    if isinstance(value, (int, np.integer)):
-        return int(value), int(value)
+    if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
+        return _int(value, argument), _int(value, argument)
+    if isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2:
+        return _int(value[0], argument), _int(value[1], argument)
+    raise LayerError(f"{argument} must be an int or a pair of ints, got {value!r}")
+
+
+def _shape(value, argument: str) -> tuple[int, int, int]:
+    if isinstance(value, (tuple, list, np.ndarray)) and len(value) == 3:
+        return tuple(_int(d, argument) for d in value)
+    raise LayerError(f"{argument} must be 3 ints (height, width, channels), got {value!r}; a vector of N "
+                     "values has shape (1, 1, N)")
+
+
+def _choice(enum, names: dict):
+    """Converter to an enum member from itself or its name as Keras writes it ("same", "max"...)."""
+    def convert(value, argument: str):
+        if isinstance(value, enum):
+            return value
+        if isinstance(value, str) and value.lower() in names:
+            return names[value.lower()]
+        raise LayerError(f"{argument} must be one of {sorted(names)} or an akq.{enum.__name__}, got {value!r}")
+    return convert
+
+
+def _bool(value, argument: str) -> bool:
+    if not isinstance(value, (bool, np.bool_)):
+        raise LayerError(f"{argument} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _pool_type(value, argument: str):
+    return _choice(PoolType, _POOL_TYPES)(PoolType.NoPooling if value is None else value, argument)
+
+
+def _name(value) -> str:
+    """A layer name: a str that UTF-8 can encode (.akq files store it so); None or "" for automatic."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise LayerError(f"a layer name must be a str, got {value!r} ({type(value).__name__})")
     try:
-        first, second = value
-        return int(first), int(second)
-    except (TypeError, ValueError):
-        raise LayerError(f"{argument} must be an int or a pair of ints, got {value!r}") from None
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise LayerError(f"layer name {value!r} is not valid Unicode (lone surrogates); use a plain str") from None
+    return value
+
+
+# LayerSpec field -> converter of the constructor argument that sets it
+_FIELDS = {"input_dims": _shape, "input_bits": _int, "kernel_size": _pair, "kernel_stride": _pair,
+           "pool_size": _pair, "pool_stride": _pair, "filters": _int, "weights_bits": _int, "act_bits": _int,
+           "padding_value": _int, "activation": _bool, "padding": _choice(Padding, _PADDINGS),
+           "pool_type": _pool_type}
 
 
 class LayerParameters:
@@ -63,13 +123,18 @@ class Layer:
     """Base of the five integer layer types. Construct one of the subclasses, then `Model.add` it."""
 
     _type: LayerType
+    _ARGUMENTS = {"input_dims": "input_shape"}  # LayerSpec field -> constructor argument, where they differ
 
     def __init__(self, name: str = "", **parameters):
+        """`parameters`: LayerSpec field -> constructor argument, checked here (LayerError naming both)."""
         spec = _core.LayerSpec()
         spec.type = self._type
-        spec.name = str(name)
-        for key, value in parameters.items():
-            setattr(spec, key, value)
+        try:
+            spec.name = _name(name)
+            for field, value in parameters.items():
+                setattr(spec, field, _FIELDS[field](value, self._ARGUMENTS.get(field, field)))
+        except LayerError as error:
+            raise LayerError(f"{type(self).__name__}{f' {name!r}' if name else ''}: {error}") from None
         self._spec = spec
         self._model = None
         self.mapping = None  # set by Model.map()
@@ -158,16 +223,16 @@ class _ConvolutionLike(Layer):
                  activation=True, act_bits=1, **extra):
         super().__init__(
             name,
-            kernel_size=_pair(kernel_size, "kernel_size"),
-            filters=int(filters),
-            kernel_stride=_pair(kernel_stride, "kernel_stride"),
+            kernel_size=kernel_size,
+            filters=filters,
+            kernel_stride=kernel_stride,
             padding=padding,
-            pool_size=_pair(pool_size, "pool_size"),
+            pool_size=pool_size,
             pool_type=pool_type,
-            pool_stride=_pair(pool_stride, "pool_stride"),
-            weights_bits=int(weights_bits),
-            activation=bool(activation),
-            act_bits=int(act_bits),
+            pool_stride=pool_stride,
+            weights_bits=weights_bits,
+            activation=activation,
+            act_bits=act_bits,
             **extra,
         )
 
@@ -178,7 +243,7 @@ class InputData(Layer):
     _type = LayerType.InputData
 
     def __init__(self, input_shape, input_bits=4, name=""):
-        super().__init__(name, input_dims=tuple(int(d) for d in input_shape), input_bits=int(input_bits))
+        super().__init__(name, input_dims=input_shape, input_bits=input_bits)
 
 
 class InputConvolutional(_ConvolutionLike):
@@ -191,7 +256,7 @@ class InputConvolutional(_ConvolutionLike):
                  activation=True, act_bits=1, padding_value=0):
         super().__init__(kernel_size, filters, name, kernel_stride, padding, pool_size, pool_type, pool_stride,
                          weights_bits, activation, act_bits,
-                         input_dims=tuple(int(d) for d in input_shape), padding_value=int(padding_value))
+                         input_dims=input_shape, padding_value=padding_value)
 
 
 class Convolutional(_ConvolutionLike):
@@ -216,10 +281,10 @@ class FullyConnected(Layer):
     """Dense layer over the input flattened with axis 0 fastest; potentials saturate to 20 bits."""
 
     _type = LayerType.FullyConnected
+    _ARGUMENTS = {"filters": "units"}
 
     def __init__(self, units, name="", weights_bits=1, activation=True, act_bits=1):
-        super().__init__(name, filters=int(units), weights_bits=int(weights_bits), activation=bool(activation),
-                         act_bits=int(act_bits))
+        super().__init__(name, filters=units, weights_bits=weights_bits, activation=activation, act_bits=act_bits)
 
 
 _CLASSES = {cls._type: cls for cls in (InputData, InputConvolutional, Convolutional, SeparableConvolutional,

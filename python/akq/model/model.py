@@ -6,7 +6,7 @@ import numpy as np
 
 from .. import _core
 from ..device.mapping import map_layers, np_count
-from ..errors import LayerError
+from ..errors import ArgumentError, LayerError
 from . import files
 from .inference import Inference, Statistics
 from .layers import Layer, LayerType, layer_from_spec
@@ -32,8 +32,17 @@ class Model:
         self._layers: list[Layer] = []
         self._inference = None  # the compiled engine, rebuilt after any change
         self.sequences = None  # set by map()
-        for layer in layers or []:
-            self.add(layer)
+        try:
+            layers = [] if layers is None else list(layers)
+        except TypeError:
+            raise ArgumentError(f"Model expects a list of akq layers, got {type(layers).__name__}") from None
+        try:
+            for layer in layers:
+                self.add(layer)
+        except Exception:
+            for layer in self._layers:  # the model is discarded: its layers can go into another one
+                layer._model = None
+            raise
 
     # -- structure -------------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
@@ -97,7 +106,9 @@ class Model:
 
     def get_layer(self, name) -> Layer:
         """The layer called `name` (or at index `name` if it is an int)."""
-        if isinstance(name, (int, np.integer)):
+        if isinstance(name, (int, np.integer)) and not isinstance(name, (bool, np.bool_)):
+            if not -len(self._layers) <= name < len(self._layers):
+                raise LayerError(f"layer index {name} is out of range: the model has {len(self._layers)} layers")
             return self._layers[name]
         for layer in self._layers:
             if layer.name == name:
