@@ -211,6 +211,24 @@ def test_bad_input_scaling(scaling):
     raises(image(conv(), relu()), errors.InputScalingError, "input_scaling", input_scaling=scaling)
 
 
+@pytest.mark.parametrize("scaling", [(True, 0), (255, False), ("255", "0"), np.array([255.0, 0.0, 1.0])])
+def test_input_scaling_must_be_two_numbers(scaling):
+    raises(image(conv(), relu()), errors.InputScalingError, "pair (scale, shift) of numbers", input_scaling=scaling)
+
+
+@pytest.mark.parametrize("make, argument", [
+    (lambda: conv(name="c"), "dilation_rate"),
+    (lambda: conv(name="c"), "groups"),
+    (lambda: ql.QuantizedSeparableConv2D(4, 3, quantizer=q(), name="c", padding="same"), "dilation_rate"),
+])
+def test_arguments_set_after_construction_are_checked_at_conversion(make, argument):
+    """The quantized layers refuse dilation and groups at construction; conversion reads the layer again."""
+    layer = make()
+    model = data(conv(name="first"), relu(), layer, relu())
+    setattr(layer, argument, (2, 2) if argument == "dilation_rate" else 2)
+    raises(model, errors.UnsupportedLayerError, "'c'", f"{argument}=", "set " + argument)
+
+
 def test_input_rank_3():
     raises(seq((16, 16), L.Flatten(), dense(), relu()), errors.ModelStructureError, "(None, 16, 16)", "4-D")
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConversionError, ModelStructureError
+from ..errors import ConversionError, ModelStructureError, UnsupportedLayerError
 from .nodes import ActivationNode, BatchNormNode, NeuralNode, Node, OtherNode, PoolNode, RescalingNode
 from .problems import Problems
 
@@ -51,7 +51,25 @@ def read_model(model, problems: Problems) -> Graph | None:
             problems.add(ModelStructureError(
                 f"layer '{layer.name}' uses data_format='channels_first'; akq needs channels_last (NHWC) "
                 "layers: rebuild the model with data_format='channels_last'"))
+        _check_lowered_arguments(layer, problems)
     return Graph(model.name, input_shape, [_node(layer) for layer in layers])
+
+
+# argument -> its only value the integer layers compute (conversion reads the layer, not its constructor)
+_PLAIN_ARGUMENTS = {"dilation_rate": (1, 1), "groups": 1, "depth_multiplier": 1}
+
+
+def _check_lowered_arguments(layer, problems: Problems) -> None:
+    import keras
+
+    if not isinstance(layer, (keras.layers.Conv2D, keras.layers.SeparableConv2D)):
+        return
+    for argument, plain in _PLAIN_ARGUMENTS.items():
+        value = getattr(layer, argument, plain)
+        if (tuple(value) if isinstance(value, (tuple, list)) else value) != plain:
+            problems.add(UnsupportedLayerError(
+                f"layer '{layer.name}' ({type(layer).__name__}) has {argument}={value!r}; Akida computes only "
+                f"{argument}={plain!r} (no dilated or grouped convolutions): set {argument}={plain!r} on the layer"))
 
 
 def _linear_layers(model, problems: Problems):

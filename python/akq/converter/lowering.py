@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .. import _core
-from ..errors import ActStepError, AkqError, ConversionError, LayerError, QuantizationError
+from ..errors import ActStepError, AkqError, ConversionError, InputScalingError, LayerError, QuantizationError
 from . import quantize
 from .blocks import Block
 from .problems import Problems
@@ -86,6 +86,8 @@ def _lower_block(block: Block, previous, scaling: InputScaling, layer_type, firs
     except LayerError as error:
         raise LayerError(f"Keras block {block.label} cannot become an akq {spec.type.name} layer: {error}. "
                          "Change the Keras layer's parameters accordingly") from None
+    if spec.type == LayerType.InputConvolutional:
+        _check_padding_value(block, spec, scaling.shift)
     spec.output_dims = _core.output_dims(spec)
     _check_output_shape(block, spec)
     sf = _set_weights(spec, neural)
@@ -93,6 +95,22 @@ def _lower_block(block: Block, previous, scaling: InputScaling, layer_type, firs
     threshold, act_step, potential_step = _fire(spec, block, sf, scaling.scale, shift)
     spec.threshold, spec.act_step = threshold, act_step
     return LoweredLayer(spec, block, sf, potential_step, scaling)
+
+
+def _check_padding_value(block: Block, spec, shift: float) -> None:
+    """Keras pads with 0, the integer input `shift`; the chip pads with the byte padding_value mod 256."""
+    if spec.padding != Padding.Same or 0 <= spec.padding_value <= 255:
+        return
+    padded = False
+    for size, kernel, stride in zip(spec.input_dims[:2], spec.kernel_size, spec.kernel_stride):
+        outputs = -(-size // stride)
+        padded |= (outputs - 1) * stride + kernel > size
+    if padded:
+        raise InputScalingError(
+            f"layer {block.label}: its 'same' padding is the integer input {shift:g} (Keras pads with 0 and "
+            f"input_scaling shifts it), but Akida pads the 8-bit input with a byte, {spec.padding_value} mod 256 = "
+            f"{spec.padding_value % 256}: every border output would differ from Keras. Use an input_scaling "
+            "shift within [0, 255] (e.g. (255, 0) for inputs in [0, 1]) or padding='valid' in this layer")
 
 
 def _layer_type(op: str, input_conv: bool):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
+
+import numpy as np
 
 from ..errors import InputScalingError, LayerOrderError, UnsupportedLayerError
 from .nodes import Node, RescalingNode
@@ -58,12 +61,13 @@ def _from_rescaling(node: RescalingNode, image_input: bool, problems: Problems) 
 def _from_argument(input_scaling, problems: Problems) -> InputScaling:
     if input_scaling is None:
         return InputScaling()
-    try:
-        scale, shift = (float(v) for v in input_scaling)
-    except (TypeError, ValueError):
+    values = list(input_scaling) if isinstance(input_scaling, (tuple, list, np.ndarray)) else []
+    if len(values) != 2 or not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
+                                   for v in values):
         problems.add(InputScalingError(
             f"input_scaling must be a pair (scale, shift) of numbers, got {input_scaling!r}"))
         return InputScaling()
+    scale, shift = (float(v) for v in values)
     if not (scale > 0 and math.isfinite(scale)) or not math.isfinite(shift):
         problems.add(InputScalingError(
             f"the scale factor 'input_scaling[0]' must be finite and strictly positive, and the shift finite; "
