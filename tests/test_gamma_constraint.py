@@ -6,6 +6,7 @@ import pytest
 import tensorflow as tf
 
 from akq import quantization_layers as ql
+from akq.errors import ArgumentError
 from akq import quantization_ops as qops
 from akq.gamma_constraint import GAMMA_MIN, MinValueConstraint, add_gamma_constraint
 
@@ -87,5 +88,5 @@ def test_subclassed_model_is_refused():
 
     model = Custom()
     model(np.zeros((1, 3), np.float32))
-    with pytest.raises(TypeError, match="Sequential or functional"):
+    with pytest.raises(ArgumentError, match="Sequential or functional"):
         add_gamma_constraint(model)

@@ -7,6 +7,7 @@ import pytest
 from akq import plot
 from akq import quantization_layers as ql
 from akq import quantization_ops as qops
+from akq.errors import QuantizationError
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -66,7 +67,7 @@ def test_plot_weight_stats_png(tmp_path):
     assert path == tmp_path / "sub" / "stats.png"
     data = path.read_bytes()
     assert data.startswith(PNG_MAGIC) and len(data) > 10_000
-    with pytest.raises(ValueError, match="no quantized layers"):
+    with pytest.raises(QuantizationError, match="no quantized layers"):
         float_model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)])
         plot.plot_weight_stats(float_model, tmp_path / "x.png")
 

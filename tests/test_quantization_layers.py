@@ -48,8 +48,9 @@ UNSUPPORTED = [
 
 @pytest.mark.parametrize("cls, args, argument, value", UNSUPPORTED)
 def test_unsupported_arguments_raise_type_error(cls, args, argument, value):
-    with pytest.raises(TypeError) as info:
+    with pytest.raises(akq.errors.ArgumentError) as info:  # an akq error and, as the reference's, a TypeError
         cls(*args, **{argument: value}, name="my_layer")
+    assert isinstance(info.value, TypeError)
     message = str(info.value)
     assert cls.__name__ in message and "'my_layer'" in message and f"{argument}=" in message
     assert "unsupported argument" in message
@@ -63,7 +64,7 @@ def test_default_values_of_unsupported_arguments_are_accepted(cls, args):
 
 
 def test_quantizer_must_be_a_weight_quantizer():
-    with pytest.raises(TypeError, match="WeightQuantizer"):
+    with pytest.raises(akq.errors.ArgumentError, match="WeightQuantizer"):
         ql.QuantizedDense(3, quantizer="max")
     assert ql.QuantizedDense(3).quantizer == qops.MaxQuantizer(bitwidth=4)
 

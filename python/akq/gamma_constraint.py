@@ -10,6 +10,8 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from .errors import ArgumentError
+
 #: Lower bound put on BatchNormalization gammas.
 GAMMA_MIN = 1e-2
 
@@ -49,7 +51,7 @@ def add_gamma_constraint(model: keras.Model) -> keras.Model:
     try:
         clone = keras.models.clone_model(model, clone_function=_clone_layer)
     except ValueError as error:
-        raise TypeError(f"add_gamma_constraint: cannot copy model '{model.name}' ({error}). "
+        raise ArgumentError(f"add_gamma_constraint: cannot copy model '{model.name}' ({error}). "
                         "Use a Sequential or functional Keras model.") from error
     clone.set_weights(model.get_weights())
     return clone

@@ -19,7 +19,7 @@ import numpy as np
 from keras import ops
 
 from . import gamma_constraint as _registers_gamma_constraint  # noqa: F401 (saved models may use it)
-from .errors import QuantizationError
+from .errors import ArgumentError, QuantizationError
 from .quantization_ops import MaxQuantizer, WeightQuantizer, is_integer
 
 _register = keras.saving.register_keras_serializable(package="akq")
@@ -40,14 +40,15 @@ _SUPPORT_RULES = {
 
 
 def _check_supported(layer, arguments):
-    """Raise TypeError for the first of `arguments` whose value the Akida conversion cannot take."""
+    """Raise ArgumentError (a TypeError, as the reference) for the first of `arguments` whose value the Akida
+    conversion cannot take."""
     for argument in arguments:
         supported, advice = _SUPPORT_RULES[argument]
         if not supported(layer):
             value = getattr(layer, argument)
             value = getattr(value, "__name__", value)
-            raise TypeError(f"{type(layer).__name__} '{layer.name}': unsupported argument in quantized "
-                            f"layers: {argument}={value!r}. {advice}.")
+            raise ArgumentError(f"{type(layer).__name__} '{layer.name}': unsupported argument in quantized "
+                                f"layers: {argument}={value!r}. {advice}.")
 
 
 def _weight_quantizer(value, layer, argument: str, default) -> WeightQuantizer:
@@ -57,7 +58,7 @@ def _weight_quantizer(value, layer, argument: str, default) -> WeightQuantizer:
     if isinstance(value, dict):
         value = keras.saving.deserialize_keras_object(value)
     if not isinstance(value, WeightQuantizer):
-        raise TypeError(f"{type(layer).__name__} '{layer.name}': {argument} must be an akq.quantization_ops."
+        raise ArgumentError(f"{type(layer).__name__} '{layer.name}': {argument} must be an akq.quantization_ops."
                         "WeightQuantizer "
                         f"(e.g. MaxPerAxisQuantizer(bitwidth=4)), got {type(value).__name__}.")
     return value

@@ -14,6 +14,8 @@ import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
+from ..errors import QuantizationError
+
 _MAX_LABELLED_BARS = 16  # bars are labelled with their value up to this many
 
 
@@ -167,7 +169,7 @@ def plot_weight_stats(model_or_stats, path) -> Path:
     """
     stats = model_or_stats if isinstance(model_or_stats, list) else weight_stats(model_or_stats)
     if not stats:
-        raise ValueError("plot_weight_stats: the model has no quantized layers (akq QuantizedConv2D, "
+        raise QuantizationError("plot_weight_stats: the model has no quantized layers (akq QuantizedConv2D, "
                          "QuantizedSeparableConv2D, QuantizedDepthwiseConv2D or QuantizedDense) to show.")
     fig = Figure(figsize=(10, 2.3 * len(stats) + 0.4), layout="constrained")
     axes = fig.subplots(len(stats), 2, squeeze=False, width_ratios=(3, 2))
