@@ -16,8 +16,10 @@ import pytest
 PYTHON_DIR = Path(akq.__file__).resolve().parents[1]  # the akq under test: source tree or site-packages
 
 
-def akq_command(*args, cwd=None, timeout=600):
-    env = {**os.environ, "PYTHONPATH": str(PYTHON_DIR), "TF_CPP_MIN_LOG_LEVEL": "3"}
+def akq_command(*args, cwd=None, timeout=600, tf_log_level="3"):
+    env = {**os.environ, "PYTHONPATH": str(PYTHON_DIR), "TF_CPP_MIN_LOG_LEVEL": tf_log_level}
+    if tf_log_level is None:
+        del env["TF_CPP_MIN_LOG_LEVEL"]
     return subprocess.run([sys.executable, "-m", "akq", *map(str, args)], capture_output=True, text=True,
                           check=False, env=env, cwd=cwd, timeout=timeout)
 
@@ -118,12 +120,41 @@ def test_run_predicts_counts_events_and_scores(files, integer_model):
 def test_run_errors(files):
     assert_user_error(akq_command("run", files / "missing.akq", "--input", files / "x.npy"), "missing.akq", "no such file")
     assert_user_error(akq_command("run", files / "model.akq", "--input", files / "x_float.npy"), "uint8")
+    np.save(files / "y4.npy", np.zeros(4, np.int64))
     assert_user_error(akq_command("run", files / "model.akq", "--input", files / "x.npy", "--labels",
-                                  files / "x_float.npy"), "--labels has 4 values for 300 inputs")
+                                  files / "y4.npy"), "--labels", "labels has 4 values for 300 inputs")
     (files / "garbage.akq").write_bytes(b"not a model at all")
     assert_user_error(akq_command("run", files / "garbage.akq", "--input", files / "x.npy"), "garbage.akq")
     (files / "garbage.npy").write_bytes(b"nope")
     assert_user_error(akq_command("run", files / "model.akq", "--input", files / "garbage.npy"), "--input")
+
+
+def test_run_and_bench_refuse_what_is_not_a_batch_before_printing_anything(files):
+    np.save(files / "scalar.npy", np.uint8(3))
+    np.save(files / "empty.npy", np.zeros((0, 8, 8, 1), np.uint8))
+    np.savez(files / "both.npz", x=np.zeros((2, 8, 8, 1), np.uint8), y=np.zeros(2, np.int64))
+    np.save(files / "one_hot.npy", np.eye(3, dtype=np.int64)[np.zeros(300, int)])
+    np.save(files / "y_float.npy", np.zeros(300, np.float32))
+    cases = [("--input", "scalar.npy", "a single value of shape ()"),
+             ("--input", "empty.npy", "an empty array of shape (0, 8, 8, 1)"),
+             ("--input", "both.npz", "an .npz archive"),
+             ("--labels", "one_hot.npy", "shape (N,)"), ("--labels", "y_float.npy", "must be integer")]
+    for argument, name, fragment in cases:
+        arguments = ["--input", files / (name if argument == "--input" else "x.npy")]
+        if argument == "--labels":
+            arguments += ["--labels", files / name]
+        result = akq_command("run", files / "model.akq", *arguments)
+        assert_user_error(result, f"{argument} {files / name}", fragment)
+        assert result.stdout == ""
+        if argument == "--input":
+            assert_user_error(akq_command("bench", files / "model.akq", *arguments, "--repeat", 1), fragment)
+
+
+def test_run_writes_the_output_where_it_says(files, integer_model, tmp_path):
+    result = akq_command("run", files / "model.akq", "--input", files / "x.npy", "-o", tmp_path / "out")
+    assert result.returncode == 0, result.stderr
+    assert f"wrote {tmp_path / 'out'}" in result.stdout and [p.name for p in tmp_path.iterdir()] == ["out"]
+    np.testing.assert_array_equal(np.load(tmp_path / "out"), integer_model.predict(np.load(files / "x.npy")))
 
 
 def test_debug_shows_the_traceback(files):
@@ -228,6 +259,18 @@ def test_keras_side_errors(keras_files, tmp_path):
     assert_user_error(akq_command("convert", keras_files / "tiny.keras", keras_files / "tiny.keras",
                                   "-o", tmp_path / "x.akq"), "give a directory")
     assert_user_error(akq_command("quantize", keras_files / "fused.keras"), "'fused'", "activation='relu'")
+
+
+def test_convert_of_a_file_that_is_not_a_keras_archive(tmp_path):
+    """One error line, no TensorFlow start-up logging even without TF_CPP_MIN_LOG_LEVEL, no 'File not found'."""
+    (tmp_path / "notes.keras").write_text("not a model")
+    result = akq_command("convert", tmp_path / "notes.keras", tf_log_level=None)
+    assert_user_error(result, "notes.keras: not a Keras model file", "zip archive")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    (tmp_path / "zipped.keras").write_bytes(b"PK\x05\x06" + bytes(18))  # an empty zip archive
+    result = akq_command("convert", tmp_path / "zipped.keras", tf_log_level=None)
+    assert_user_error(result, "zipped.keras: cannot load this Keras model")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
 
 
 def test_demo_refuses_an_output_directory_that_is_a_file(tmp_path):

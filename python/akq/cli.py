@@ -63,8 +63,10 @@ def cmd_convert(args) -> None:
     else:
         outcomes = _convert_in_processes(sources, targets, scaling, args.verbose, jobs, args.quiet)
     failures = [text for ok, text in outcomes if not ok]
+    if len(sources) == 1 and failures:
+        raise UserError(failures[0])
     for ok, text in outcomes:
-        print(text, file=sys.stdout if ok else sys.stderr)
+        print(text if ok else f"akq: error: {text}", file=sys.stdout if ok else sys.stderr)
     if failures:
         raise UserError(f"{len(failures)} of {len(sources)} models failed to convert (see above)")
 
@@ -89,18 +91,17 @@ def cmd_run(args) -> None:
 
     model = _load_akq(args.model)
     inputs = _load_npy(args.input, "--input")
-    labels = _load_npy(args.labels, "--labels") if args.labels else None
-    if labels is not None and len(labels) != len(inputs):
-        raise UserError(f"--labels has {len(labels)} values for {len(inputs)} inputs; give one label per input")
+    labels = _load_labels(args.labels, len(inputs)) if args.labels else None
     outputs, statistics = run_batches(model, inputs, args.batch_size, args.threads, args.quiet)
     classes = outputs.reshape(len(outputs), -1).argmax(axis=1)
     kind = "float32 predictions" if outputs.dtype == np.float32 else f"{outputs.dtype} activations/potentials"
     print(f"{len(inputs)} inputs -> {kind} of shape {outputs.shape[1:]}; top classes of the first ones: "
           f"{classes[:10].tolist()}")
     if labels is not None:
-        print(f"accuracy: {100 * np.mean(classes == labels.reshape(-1)):.2f} % ({len(labels)} labels)")
+        print(f"accuracy: {100 * np.mean(classes == labels):.2f} % ({len(labels)} labels)")
     if args.output:
-        np.save(args.output, outputs)
+        with open(args.output, "wb") as file:  # exactly this path (np.save(name) would append .npy)
+            np.save(file, outputs)
         print(f"wrote {args.output}")
     print()
     print(statistics)
@@ -138,12 +139,30 @@ def _check_suffix(path: Path, suffix: str, argument: str) -> None:
         raise UserError(f"{argument} {path}: the file name must end with {suffix}")
 
 
+def _import_keras():
+    """Keras (and TensorFlow), imported without the native start-up log lines they print on stderr."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "wb") as null:
+            os.dup2(null.fileno(), 2)
+            import keras
+
+            from . import quantization_layers  # noqa: F401 - registers the akq layers for loading
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+    return keras
+
+
 def _load_keras(path):
+    import zipfile
+
     _check_readable(path)
     _check_suffix(Path(path), ".keras", "model")
-    import keras
-
-    from . import quantization_layers  # noqa: F401 - registers the akq layers for loading
+    if not zipfile.is_zipfile(path):
+        raise UserError(f"{path}: not a Keras model file (a .keras file is the zip archive model.save() writes)")
+    keras = _import_keras()
 
     try:
         return keras.models.load_model(path, compile=False)
@@ -166,9 +185,26 @@ def _load_npy(path, argument: str):
 
     _check_readable(path)
     try:
-        return np.load(path, allow_pickle=False)
+        array = np.load(path, allow_pickle=False)
     except (ValueError, OSError) as error:
         raise UserError(f"{argument} {path}: not a readable .npy array ({_one_line(error)})") from error
+    if not isinstance(array, np.ndarray):
+        array.close()
+        raise UserError(f"{argument} {path}: an .npz archive of several arrays; save the one array with np.save")
+    if array.ndim == 0 or len(array) == 0:
+        raise UserError(f"{argument} {path}: {'a single value' if array.ndim == 0 else 'an empty array'} of shape "
+                        f"{array.shape}, not a batch (its first axis counts the inputs)")
+    return array
+
+
+def _load_labels(path, count: int):
+    from .errors import InputError
+    from .model.inference import check_labels
+
+    try:
+        return check_labels(_load_npy(path, "--labels"), count)
+    except InputError as error:
+        raise UserError(f"--labels {path}: {error}") from None
 
 
 def _convert_targets(sources: list[Path], output) -> list[Path]:
@@ -195,8 +231,10 @@ def _convert_one(source: Path, target: Path, scaling, verbose: bool) -> tuple[bo
 
         model, report = convert_with_report(_load_keras(source), scaling)
         model.save(target)
+    except UserError as error:  # it names the file already
+        return False, _one_line(error)
     except Exception as error:  # noqa: BLE001 - reported per model; the command fails at the end
-        return False, f"akq: error: {source}: {_one_line(error)}"
+        return False, f"{source}: {_one_line(error)}"
     text = (f"{source} -> {target}: {len(model.layers)} layers, input {tuple(model.input_shape)}, "
             f"output {tuple(model.output_shape)}")
     if verbose:
