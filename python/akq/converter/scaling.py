@@ -61,7 +61,8 @@ def _from_rescaling(node: RescalingNode, image_input: bool, problems: Problems) 
 def _from_argument(input_scaling, problems: Problems) -> InputScaling:
     if input_scaling is None:
         return InputScaling()
-    values = list(input_scaling) if isinstance(input_scaling, (tuple, list, np.ndarray)) else []
+    sequence = isinstance(input_scaling, (tuple, list)) or np.ndim(input_scaling) == 1
+    values = list(input_scaling) if sequence else []
     if len(values) != 2 or not all(isinstance(v, numbers.Real) and not isinstance(v, (bool, np.bool_))
                                    for v in values):
         problems.add(InputScalingError(

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy
+
 from .. import _core
 from ..errors import ArgumentError, LayerError
 
@@ -118,8 +120,10 @@ def map_layers(spec, layers, device, hw_only: bool = False, mode: str = "minimal
     `layers` are the model's layer objects, in order: the sequences list them. See `akq.Model.map`.
     """
     _check_device(device)
-    if mode not in _MODES:
+    if not isinstance(mode, str) or mode not in _MODES:
         raise LayerError(f"map mode must be one of {sorted(_MODES)}, got {mode!r}")
+    if not isinstance(hw_only, (bool, int, numpy.bool_)):
+        raise ArgumentError(f"map(): hw_only must be True or False, got {hw_only!r}")
     mapping = _core.map_model(spec, device._device, bool(hw_only), _MODES[mode])
     by_name = {layer.name: layer for layer in layers}
     mappings = {entry.layer: LayerMapping([NP(tuple(np.ident), np.type, np.filters) for np in entry.nps])

@@ -33,16 +33,21 @@ def _int(value, argument: str) -> int:
     return int(value)
 
 
+def _sequence(value, length: int) -> bool:
+    return (isinstance(value, (tuple, list)) or isinstance(value, np.ndarray) and value.ndim == 1) \
+        and len(value) == length
+
+
 def _pair(value, argument: str) -> tuple[int, int]:
     if isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_)):
         return _int(value, argument), _int(value, argument)
-    if isinstance(value, (tuple, list, np.ndarray)) and len(value) == 2:
+    if _sequence(value, 2):
         return _int(value[0], argument), _int(value[1], argument)
     raise LayerError(f"{argument} must be an int or a pair of ints, got {value!r}")
 
 
 def _shape(value, argument: str) -> tuple[int, int, int]:
-    if isinstance(value, (tuple, list, np.ndarray)) and len(value) == 3:
+    if _sequence(value, 3):
         return tuple(_int(d, argument) for d in value)
     raise LayerError(f"{argument} must be 3 ints (height, width, channels), got {value!r}; a vector of N "
                      "values has shape (1, 1, N)")

@@ -111,9 +111,9 @@ class Model:
                 raise LayerError(f"layer index {name} is out of range: the model has {len(self._layers)} layers")
             return self._layers[name]
         for layer in self._layers:
-            if layer.name == name:
+            if isinstance(name, str) and layer.name == name:
                 return layer
-        raise LayerError(f"no layer named '{name}'; the layers are {[l.name for l in self._layers]}")
+        raise LayerError(f"no layer named {name!r}; the layers are {[l.name for l in self._layers]}")
 
     @property
     def input_shape(self) -> tuple[int, int, int]:
