@@ -1,12 +1,16 @@
 """The Python code of docs/*.md runs as written: each guide's ```python blocks, in order, in one namespace."""
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-GUIDES = ["getting-started.md", "custom-quantizers.md", "hardware-errors.md"]
+GUIDES = ["getting-started.md", "custom-quantizers.md", "hardware-errors.md", "deployment.md"]
+NEEDS_AKIDA = {"deployment.md"}
+# files a guide's code opens, copied into its working directory first
+GUIDE_FILES = {"deployment.md": {"cnn2snn_model.h5": DOCS.parent / "tests" / "legacy_h5" / "case_0015" / "model.h5"}}
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
@@ -18,6 +22,10 @@ def python_blocks(name: str) -> list[str]:
 def test_guide_code_runs(name, tmp_path, monkeypatch):
     blocks = python_blocks(name)
     assert blocks, f"{name} has no python code"
+    if name in NEEDS_AKIDA:
+        pytest.importorskip("akida", reason="the akida runtime is not installed (pip install 'akq[akida]')")
+    for file_name, source in GUIDE_FILES.get(name, {}).items():
+        shutil.copy(source, tmp_path / file_name)
     monkeypatch.chdir(tmp_path)  # files the snippets write land here
     namespace = {"__name__": f"docs.{name}"}
     for index, block in enumerate(blocks):
