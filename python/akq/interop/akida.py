@@ -40,10 +40,11 @@ def _akida_kwargs(akida, layer) -> dict:
     if kind == "FullyConnected":
         return kwargs | {"units": p.units}
     kwargs |= {"kernel_size": p.kernel_size, "filters": p.filters, "kernel_stride": p.kernel_stride,
-               "padding": akida.Padding.__members__[p.padding.name], "pool_type":
-               akida.PoolType.__members__[p.pool_type.name], "pool_size": p.pool_size, "pool_stride": p.pool_stride}
+               "padding": akida.Padding.__members__[p.padding.name],
+               "pool_type": akida.PoolType.__members__[p.pool_type.name],
+               "pool_size": p.pool_size, "pool_stride": p.pool_stride}
     if kind == "InputConvolutional":
-        kwargs["padding_value"] = p.padding_value % 256  # the value is taken mod 256; akida 2.19 takes uint8 only
+        kwargs["padding_value"] = p.padding_value % 256  # used mod 256; akida 2.19 takes uint8 only
     return kwargs
 
 
@@ -56,9 +57,9 @@ def _check_act_step(layer) -> None:
     bad = np.flatnonzero((s16 >= 2**31) | (s16 % 2**28 == 0))
     if bad.size:
         raise AkidaCompatibilityError(
-            f"layer '{layer.name}': act_step[{bad[0]}] = {layer.get_variable('act_step')[bad[0]]:g} would crash the "
-            "akida runtime (16 * act_step must be below 2^31 and not a multiple of 2^28); use act_steps below 2^24 "
-            "(the AKD1000 itself takes at most 65535)")
+            f"layer '{layer.name}': act_step[{bad[0]}] = {layer.get_variable('act_step')[bad[0]]:g} would "
+            "crash the akida runtime (16 * act_step must be below 2^31 and not a multiple of 2^28); use "
+            "act_steps below 2^24 (the AKD1000 itself takes at most 65535)")
 
 
 def to_akida(model):
@@ -109,8 +110,9 @@ def _akq_layer(akida, layer):
     p, kind, name = layer.parameters, layer.parameters.layer_type.name, layer.name
     if kind not in AKIDA1_TYPES:
         raise AkidaCompatibilityError(
-            f"layer '{name}' is an Akida 2.0 {kind} layer (a quantizeml / cnn2snn 2.x model); akq targets Akida 1.0 "
-            f"(AKD1000) and reads only {', '.join(AKIDA1_TYPES)}: quantize and convert the Keras model with akq")
+            f"layer '{name}' is an Akida 2.0 {kind} layer (a quantizeml / cnn2snn 2.x model); akq targets "
+            f"Akida 1.0 (AKD1000) and reads only {', '.join(AKIDA1_TYPES)}: quantize and convert the Keras "
+            "model with akq")
     if "input_signed" in dir(p) and p.input_signed:  # LayerParams raise ValueError for absent keys
         raise AkidaCompatibilityError(f"layer '{name}' ({kind}) takes signed inputs, which akq does not model; "
                                       "use unsigned inputs (input_signed=False)")

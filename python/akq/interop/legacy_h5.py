@@ -1,4 +1,5 @@
-"""Legacy cnn2snn checkpoints: `load_quantized_model` (Keras 2 .h5 -> Keras 3 akq layers), `load_partial_weights`.
+"""Legacy cnn2snn checkpoints: `load_quantized_model` (Keras 2 .h5 -> Keras 3 akq layers) and
+`load_partial_weights`.
 
 Keras 3 cannot read a model that legacy cnn2snn saved with `model.save("x.h5")` (it fails on
 QuantizedConv2D's config), so the file is read with h5py: the model config (JSON) becomes akq and
@@ -15,11 +16,11 @@ from ..errors import LegacyModelError, UnknownLegacyLayerError, WeightsMismatchE
 # cnn2snn's quantized layers: same names and arguments in akq.quantization_layers
 CNN2SNN_LAYERS = ("QuantizedConv2D", "QuantizedSeparableConv2D", "QuantizedDepthwiseConv2D", "QuantizedDense",
                   "QuantizedActivation", "ActivationDiscreteRelu", "QuantizedReLU")
-QUANTIZER_ARGUMENTS = ("bitwidth", "threshold")  # the rest of a cnn2snn quantizer config is Keras 2 Layer state
+QUANTIZER_ARGUMENTS = ("bitwidth", "threshold")  # the rest of a quantizer config is Keras 2 Layer state
 # config keys of Keras 2 that the Keras 3 layers do not take (unused state of Keras 2's base classes)
+_SEPARABLE_ONLY = ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint")
 KERAS2_ONLY = {"*": ("batch_input_shape", "ragged", "sparse"),
-               "QuantizedSeparableConv2D": ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint"),
-               "SeparableConv2D": ("groups", "kernel_initializer", "kernel_regularizer", "kernel_constraint")}
+               "QuantizedSeparableConv2D": _SEPARABLE_ONLY, "SeparableConv2D": _SEPARABLE_ONLY}
 
 
 def load_quantized_model(filepath):
@@ -49,8 +50,9 @@ def load_partial_weights(dest_model, src_model) -> None:
         expected = [tuple(w.shape) for w in target.get_weights()]
         if [v.shape for v in values] != expected:
             raise WeightsMismatchError(
-                f"layer '{layer.name}': the source weights have shapes {[v.shape for v in values]}, the destination "
-                f"layer expects {expected}; rename one of the layers or give them the same configuration")
+                f"layer '{layer.name}': the source weights have shapes {[v.shape for v in values]}, the "
+                f"destination layer expects {expected}; rename one of the layers or give them the same "
+                "configuration")
         target.set_weights(values)
 
 
@@ -76,8 +78,8 @@ def _check_linear(config: dict, path: Path) -> None:
     for previous, layer in zip(layers, layers[1:]):
         inbound = [node[0] for nodes in layer.get("inbound_nodes", []) for node in nodes]
         if inbound != [previous["name"]]:
-            raise LegacyModelError(f"{path}: layer '{layer['config']['name']}' takes {inbound or 'no inputs'}, not "
-                                   f"the previous layer '{previous['name']}'; akq reads linear models only")
+            raise LegacyModelError(f"{path}: layer '{layer['config']['name']}' takes {inbound or 'no inputs'}, "
+                                   f"not the previous layer '{previous['name']}'; akq reads linear models only")
 
 
 def _weights(file) -> dict[str, list]:
@@ -118,8 +120,8 @@ def _layer(desc: dict):
     cls = getattr(quantization_layers if name in CNN2SNN_LAYERS else keras.layers, name, None)
     if not isinstance(cls, type) or not issubclass(cls, keras.layers.Layer):
         raise UnknownLegacyLayerError(
-            f"layer '{config.get('name')}': {name} is neither a cnn2snn layer nor a Keras layer; replace it in the "
-            f"Keras 2 model (akq knows the Keras layers and {', '.join(CNN2SNN_LAYERS)})")
+            f"layer '{config.get('name')}': {name} is neither a cnn2snn layer nor a Keras layer; replace it in "
+            f"the Keras 2 model (akq knows the Keras layers and {', '.join(CNN2SNN_LAYERS)})")
     try:
         return cls(**config)
     except (TypeError, ValueError) as error:
