@@ -36,7 +36,7 @@ def test_guides_link_to_each_other():
         assert f"({name})" in text and (DOCS / name).is_file()
 
 
-# ---- docs/spec citations ----------------------------------------------------------------------------------
+# ---- docs/spec citations ---------------------------------------------------------------------------------
 CITING_TREES = ["csrc", "python", "tests", "bench", "scripts", "docs"]
 TEXT_SUFFIXES = {".py", ".pyi", ".cpp", ".hpp", ".h", ".md", ".sh", ".txt", ".toml", ".cmake"}
 SECTION_ID = r"[A-G](?:\.\d+)*"
@@ -103,19 +103,20 @@ def test_every_spec_citation_names_an_existing_section():
     assert not broken, "citations of sections docs/spec does not have:\n" + "\n".join(broken)
 
 
-# ---- appendix G tables = the sweep data of tests/test_device_sweeps.py --------------------------------------
+# ---- appendix G tables = the sweep data of tests/test_device_sweeps.py ------------------------------------
 CAPTION = re.compile(r"^\*\*(Convolutional|SeparableConvolutional), kernel (\d)x\d, weights_bits=(\d)"
                      r"(?:, C=(\d+), F=\d+, input dim0 x dim1)?\*\*")
+KIND = {"Convolutional": "conv", "SeparableConvolutional": "sep"}
 
 
 def appendix_g_tables() -> dict:
-    """(kind, kernel, weights bits, C of a dims table) -> (columns, {row: cells}) as written in docs/spec G."""
+    """(kind, kernel, weights bits, C of a dims table) -> (columns, {row: cells}) as docs/spec G has them."""
     text = (SPEC / "E-verification.md").read_text()
     tables, key = {}, None
     for line in text[text.index("# G."):].splitlines():
         if caption := CAPTION.match(line):
-            kind = "dims" if caption[4] else {"Convolutional": "conv", "SeparableConvolutional": "sep"}[caption[1]]
-            key = (kind, int(caption[2]), int(caption[3]), int(caption[4]) if caption[4] else None)
+            fixed = int(caption[4]) if caption[4] else None
+            key = ("dims" if fixed else KIND[caption[1]], int(caption[2]), int(caption[3]), fixed)
             tables[key] = (None, {})
         elif key and line.startswith("|") and not line.startswith("|---"):
             cells = [cell.strip() for cell in line.strip("|").split("|")]
@@ -132,5 +133,6 @@ def test_appendix_g_is_the_sweep_data_the_mapper_is_tested_on():
     source = (ROOT / "tests" / "test_device_sweeps.py").read_text()
     node = next(n for n in ast.parse(source).body
                 if isinstance(n, ast.Assign) and getattr(n.targets[0], "id", "") == "SWEEPS")
-    sweeps = eval(compile(ast.Expression(node.value), "SWEEPS", "eval"), {"TB": "TB", "NE": "NE", "C1": "C1"})  # noqa: S307
+    refusals = {"TB": "TB", "NE": "NE", "C1": "C1"}
+    sweeps = eval(compile(ast.Expression(node.value), "SWEEPS", "eval"), refusals)  # noqa: S307 - a literal
     assert appendix_g_tables() == sweeps
