@@ -103,6 +103,28 @@ def test_every_spec_citation_names_an_existing_section():
     assert not broken, "citations of sections docs/spec does not have:\n" + "\n".join(broken)
 
 
+def test_every_spec_page_named_exists():
+    named = {(str(path.relative_to(ROOT)), page) for path in citing_files() if path.is_file()
+             for page in re.findall(r"docs/spec/([\w.-]+\.md)", path.read_text(errors="replace"))}
+    assert named, "no docs/spec page is named anywhere"
+    missing = [f"{where}: docs/spec/{page}" for where, page in sorted(named) if not (SPEC / page).is_file()]
+    assert not missing, "pages docs/spec does not have:\n" + "\n".join(missing)
+
+
+# The old citations of files a clone does not have. The golden-copy test compares tests/golden with its source
+# outside the repository on purpose, and tests/golden itself is never edited.
+OUTSIDE_CITATION = re.compile(r"\.\./shared|SPEC-nsoc|AKD1000-FACTS|\bSPEC [A-G]\b|\[FACTS\b")
+MAY_NAME_OUTSIDE = {"tests/test_golden_copy.py", "tests/test_docs.py"}
+
+
+def test_nothing_cites_a_file_outside_the_repository():
+    found = [f"{path.relative_to(ROOT)}:{number}: {line.strip()}" for path in citing_files()
+             if path.is_file() and str(path.relative_to(ROOT)) not in MAY_NAME_OUTSIDE
+             for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+             if OUTSIDE_CITATION.search(line)]
+    assert not found, "cite docs/spec instead:\n" + "\n".join(found)
+
+
 # ---- appendix G tables = the sweep data of tests/test_device_sweeps.py ------------------------------------
 CAPTION = re.compile(r"^\*\*(Convolutional|SeparableConvolutional), kernel (\d)x\d, weights_bits=(\d)"
                      r"(?:, C=(\d+), F=\d+, input dim0 x dim1)?\*\*")
