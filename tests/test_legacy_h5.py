@@ -65,6 +65,27 @@ def test_load_partial_weights_refuses_same_name_different_shapes():
         akq.load_partial_weights(destination, source)
 
 
+def as_functional(config, branch_to_input: bool = False):
+    """The Keras 2 functional form of a Sequential config (each layer fed by the previous one)."""
+    layers = config["config"]["layers"]
+    for previous, layer in zip(layers, layers[1:]):
+        source = layers[0] if branch_to_input and layer is layers[-1] else previous
+        layer["inbound_nodes"] = [[[source["config"]["name"], 0, 0, {}]]]
+    for layer in layers:
+        layer["name"] = layer["config"]["name"]
+    layers[0]["inbound_nodes"] = []
+    return {"class_name": "Functional", "config": {"name": "functional", "layers": layers}}
+
+
+def test_a_linear_functional_checkpoint_loads_and_a_branching_one_is_refused(tmp_path):
+    _, data, _ = load_case("case_0003")
+    model = akq.load_quantized_model(edited_copy(tmp_path, "case_0003", as_functional))
+    np.testing.assert_allclose(np.asarray(model(data["keras_input"])), data["keras_output"], rtol=1e-3, atol=1e-4)
+    path = edited_copy(tmp_path, "case_0003", lambda config: as_functional(config, branch_to_input=True))
+    with pytest.raises(LegacyModelError, match="layer 'adrelu_3' takes .*input.*linear models only"):
+        akq.load_quantized_model(path)
+
+
 # -- error paths -----------------------------------------------------------------------------------
 def edited_copy(tmp_path, case: str, edit) -> Path:
     """A copy of the case's model.h5 with its model config passed through `edit(config) -> config`."""
