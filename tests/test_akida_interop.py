@@ -135,6 +135,16 @@ def test_signed_inputs_are_refused():
         akq.from_akida(model)
 
 
+def test_padding_without_an_akida1_equivalent_is_refused():
+    if "SameUpper" not in akida.Padding.__members__:
+        pytest.skip(f"akida {akida.__version__} has no SameUpper padding")
+    model = akida.Model()
+    model.add(akida.InputData(input_shape=(8, 8, 2), input_bits=4, name="in"))
+    model.add(akida.Convolutional(kernel_size=(3, 3), filters=4, padding=akida.Padding.SameUpper, name="conv"))
+    with pytest.raises(AkidaCompatibilityError, match="layer 'conv' .*padding SameUpper has no Akida 1.0 equivalent"):
+        akq.from_akida(model)
+
+
 @pytest.mark.parametrize("value", [None, 3, "model.akq", akq.Model()])
 def test_a_non_akida_object_is_refused(value, tmp_path):
     if value == "model.akq":
