@@ -34,6 +34,8 @@ _LAZY = {
     "AKD1000": "engine",
     "check_hardware": "engine",
     "Performance": "engine",
+    "sweep": "search",
+    "SweepResult": "search",
 }
 
 __all__ = ["AkqError", "__version__", *_LAZY]

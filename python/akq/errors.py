@@ -64,3 +64,7 @@ class InputScalingError(AkqError, ValueError):
 
 class ActStepError(QuantizationError):
     """A converted activation step below the engine's 1/16 resolution."""
+
+
+class SweepError(AkqError, ValueError):
+    """A sweep setting, result file or trial that `akq.sweep` cannot use or complete."""

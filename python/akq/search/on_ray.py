@@ -1,0 +1,94 @@
+"""The Ray backend: each configuration is a Ray Tune trial, on a local cluster or one joined by address.
+
+A Tune searcher hands out the search's rounds (a round starts once the previous one is complete, which
+keeps the rows identical to an in-process run) and streams each row to the store as its trial ends.
+Trials whose worker dies or raises are retried by Tune (`retries` times) before the sweep fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from contextlib import contextmanager
+
+from ray import tune
+from ray.tune.search import Searcher
+
+from ..errors import SweepError
+from .objective import evaluate
+
+
+def run_on_ray(task, search_rounds, store, progress, address: str, retries: int) -> None:
+    """Run the search's trials with Ray Tune; SweepError if some still fail after their retries."""
+    os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no status tables, the bar suffices
+    searcher = _RoundSearcher(search_rounds, store, progress)
+    trainable = tune.with_resources(tune.with_parameters(_trial, task=task), {"cpu": 1})
+    with _connected(address), tempfile.TemporaryDirectory(prefix="akq-sweep-") as storage:
+        tuner = tune.Tuner(trainable,
+                           tune_config=tune.TuneConfig(search_alg=searcher, num_samples=-1, reuse_actors=True),
+                           run_config=tune.RunConfig(name="akq-sweep", storage_path=storage, verbose=0,
+                                                     failure_config=tune.FailureConfig(max_failures=retries)))
+        tuner.fit()
+    if searcher.failed:
+        raise SweepError(f"{len(searcher.failed)} trial(s) failed {retries + 1} times, e.g. {searcher.failed[0]}; "
+                         "the other rows are in the CSV: run the sweep again to retry only those")
+
+
+def _trial(config, task):
+    tune.report({"row": json.dumps(evaluate(task, config))})
+
+
+@contextmanager
+def _connected(address: str):
+    """Ray connected to `address` ("local" starts a cluster); an existing connection is kept as is."""
+    import ray
+
+    if ray.is_initialized():
+        yield
+        return
+    ray.init(address=address, log_to_driver=False, include_dashboard=False)
+    try:
+        yield
+    finally:
+        ray.shutdown()
+
+
+class _RoundSearcher(Searcher):
+    """A Tune searcher over the search's rounds: waits for a round to finish before the next one."""
+
+    def __init__(self, search_rounds, store, progress):
+        super().__init__()
+        self._rounds, self._store, self._progress = search_rounds, store, progress
+        self._queue: list[dict] = []
+        self._running: dict[str, dict] = {}
+        self._finished = False
+        self.failed: list[dict] = []
+
+    def __getstate__(self):  # Tune pickles its searcher to save the experiment: keep the live objects out
+        return {k: v for k, v in self.__dict__.items() if k not in ("_rounds", "_store", "_progress")}
+
+    def save(self, checkpoint_path):  # the CSV is the sweep's state: nothing else to save
+        pass
+
+    def suggest(self, trial_id):
+        while not self._queue and not self._running and not self._finished:
+            try:
+                self._queue = list(next(self._rounds))
+            except StopIteration:
+                self._finished = True
+        if self._finished:
+            return self.FINISHED
+        if not self._queue:
+            return None  # the round's last trials are still running
+        self._running[trial_id] = config = self._queue.pop(0)
+        return dict(config)
+
+    def on_trial_complete(self, trial_id, result=None, error=False):
+        config = self._running.pop(trial_id)
+        if error or not result or "row" not in result:
+            self.failed.append(config)  # kept out of the CSV: a later run retries it
+            self._store.done[tuple(config.values())] = {"error": "trial failed", "fits": False}
+        else:
+            self._store.add(config, json.loads(result["row"]))
+        self._progress.update()
