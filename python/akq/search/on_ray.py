@@ -19,20 +19,24 @@ from ..errors import SweepError
 from .objective import evaluate
 
 
-def run_on_ray(task, search_rounds, store, progress, address: str, retries: int) -> None:
-    """Run the search's trials with Ray Tune; SweepError if some still fail after their retries."""
+def run_on_ray(task, search_rounds, store, progress, address: str, retries: int) -> int:
+    """Run the search's trials with Ray Tune: the number of trials retried; SweepError if some still
+    fail after their retries."""
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # with verbose=0: no status tables, the bar suffices
     searcher = _RoundSearcher(search_rounds, store, progress)
+    recoveries = _Recoveries()
     trainable = tune.with_resources(tune.with_parameters(_trial, task=task), {"cpu": 1})
     with _connected(address), tempfile.TemporaryDirectory(prefix="akq-sweep-") as storage:
         tuner = tune.Tuner(trainable,
                            tune_config=tune.TuneConfig(search_alg=searcher, num_samples=-1, reuse_actors=True),
                            run_config=tune.RunConfig(name="akq-sweep", storage_path=storage, verbose=0,
-                                                     failure_config=tune.FailureConfig(max_failures=retries)))
+                                                     failure_config=tune.FailureConfig(max_failures=retries),
+                                                     callbacks=[recoveries]))
         tuner.fit()
     if searcher.failed:
         raise SweepError(f"{len(searcher.failed)} trial(s) failed {retries + 1} times, e.g. {searcher.failed[0]}; "
                          "the other rows are in the CSV: run the sweep again to retry only those")
+    return recoveries.count
 
 
 def _trial(config, task):
@@ -52,6 +56,16 @@ def _connected(address: str):
         yield
     finally:
         ray.shutdown()
+
+
+class _Recoveries(tune.Callback):
+    """Counts the trials Tune restarts after a failure."""
+
+    def __init__(self):
+        self.count = 0
+
+    def on_trial_recover(self, iteration, trials, trial, **info):
+        self.count += 1
 
 
 class _RoundSearcher(Searcher):

@@ -22,7 +22,7 @@ class SweepResult:
 
     rows: list[dict]
     digest: str = ""
-    stats: dict = field(default_factory=dict)  # planned, resumed, ran, seconds
+    stats: dict = field(default_factory=dict)  # planned, resumed, ran, retried, seconds
 
     def pareto(self) -> list[dict]:
         """The rows that fit the chip and that no other fitting row beats on integer accuracy, energy and

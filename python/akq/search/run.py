@@ -77,17 +77,17 @@ def sweep(float_model, x, y, *, weight_bits=(2, 4), activ_bits=(1, 2, 4), input_
         if ray_address is None:
             from .inprocess import run_in_process
 
-            run_in_process(task, search_rounds, store, bar)
+            retried = run_in_process(task, search_rounds, store, bar)
         else:
             try:
                 from .on_ray import run_on_ray
             except ImportError as error:
                 raise SweepError("ray_address needs Ray Tune: pip install 'akq[ray]'") from error
-            run_on_ray(task, search_rounds, store, bar, ray_address, retries)
+            retried = run_on_ray(task, search_rounds, store, bar, ray_address, retries)
     store.finish(list(order.values()))
     rows = [{"config": config, **store.done[key]} for key, config in order.items()]
     stats = {"planned": searcher.planned, "resumed": store.resumed,
-             "ran": len(store.done) - store.resumed, "seconds": time.perf_counter() - start}
+             "ran": len(store.done) - store.resumed, "retried": retried, "seconds": time.perf_counter() - start}
     return SweepResult(rows, task.digest, stats)
 
 
