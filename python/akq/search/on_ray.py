@@ -8,6 +8,7 @@ Trials whose worker dies or raises are retried by Tune (`retries` times) before 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
 from contextlib import contextmanager
@@ -48,14 +49,27 @@ def _connected(address: str):
     """Ray connected to `address` ("local" starts a cluster); an existing connection is kept as is."""
     import ray
 
-    if ray.is_initialized():
-        yield
-        return
-    ray.init(address=address, log_to_driver=False, include_dashboard=False)
+    tune_logger = logging.getLogger("ray.tune")
+    level = tune_logger.level
+    tune_logger.setLevel(logging.WARNING)  # Tune's INFO lines would break the progress bar
+    started = not ray.is_initialized()
+    if started:
+        ray.init(address=address, log_to_driver=False, include_dashboard=False, runtime_env=_local_env(address))
     try:
         yield
     finally:
-        ray.shutdown()
+        tune_logger.setLevel(level)
+        if started:
+            ray.shutdown()
+
+
+def _local_env(address: str):
+    """On a local cluster, the workers get this process's PYTHONPATH with absolute paths (Tune runs
+    trials in their own directories, where a relative path such as PYTHONPATH=python means nothing)."""
+    path = os.environ.get("PYTHONPATH")
+    if address != "local" or not path:
+        return None
+    return {"env_vars": {"PYTHONPATH": os.pathsep.join(os.path.abspath(p) for p in path.split(os.pathsep) if p)}}
 
 
 class _Recoveries(tune.Callback):

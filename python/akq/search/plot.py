@@ -12,10 +12,12 @@ from matplotlib.figure import Figure
 
 
 def plot_sweep(result, path, title: str | None = None) -> Path:
-    """Two panels sharing the accuracy axis; fitting rows as dots, others as crosses, the front in red
-    with each point labelled by its configuration's widths."""
+    """Two panels sharing the accuracy axis; fitting rows as dots, others as crosses, the front in red,
+    each front point labelled with the widths that vary between configurations."""
     rows = [r for r in result.rows if not r["error"]]
     front = result.pareto()
+    keys = [k for k in (result.rows[0]["config"] if result.rows else ())
+            if len({r["config"][k] for r in result.rows}) > 1]
     fig = Figure(figsize=(11, 4.8))
     panels = fig.subplots(1, 2, sharey=True)
     for axes, (key, label) in zip(panels, (("energy_mj", "energy per frame (mJ)"),
@@ -25,21 +27,19 @@ def plot_sweep(result, path, title: str | None = None) -> Path:
             if chosen:
                 axes.scatter([r[key] for r in chosen], [100 * r["integer_accuracy"] for r in chosen],
                              marker=marker, color="tab:gray", alpha=0.6, label=name)
-        ordered = sorted(front, key=lambda r: r[key])
-        axes.plot([r[key] for r in ordered], [100 * r["integer_accuracy"] for r in ordered], "o-",
-                  color="tab:red", label="Pareto front")
-        for row in ordered:
-            axes.annotate("/".join(str(v) for v in row["config"].values()),
+        axes.scatter([r[key] for r in front], [100 * r["integer_accuracy"] for r in front], color="tab:red",
+                     label="Pareto front")
+        for row in front:
+            axes.annotate("/".join(str(row["config"][k]) for k in keys),
                           (row[key], 100 * row["integer_accuracy"]), textcoords="offset points",
                           xytext=(4, 4), fontsize=7)
         axes.set_xlabel(label)
         axes.grid(alpha=0.3)
     panels[0].set_ylabel("integer model accuracy (%)")
     panels[0].legend(loc="lower right", fontsize=8)
-    keys = "/".join(result.rows[0]["config"]) if result.rows else ""
-    fig.suptitle(title or f"akq sweep: {len(result.rows)} configurations, {len(front)} on the front "
-                          f"(labels: {keys})", fontsize=10)
-    fig.tight_layout()
+    fig.suptitle(title or f"akq sweep: {len(result.rows)} configurations, {len(front)} on the Pareto front")
+    fig.text(0.5, 0.01, "labels: " + "/".join(keys), ha="center", fontsize=8)
+    fig.tight_layout(rect=(0, 0.03, 1, 1))
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     FigureCanvasAgg(fig)
