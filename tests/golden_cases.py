@@ -1,4 +1,4 @@
-"""Readers for tests/golden (a copy of ../shared/golden): the reference's cases as Keras and akq models.
+"""Readers for tests/golden (the reference's golden cases, copied unchanged) as Keras and akq models.
 
 `keras_model(case)` rebuilds the quantized Keras model from model.json and the float weights;
 `akida_model(case)` builds the reference's converted model by hand from akida.json and its variables,

@@ -1,4 +1,4 @@
-"""Quantized Keras layers and activations (SPEC A.2, A.3): arguments, values, gradients, saving, training."""
+"""Quantized Keras layers and activations (docs/spec A.2, A.3): arguments, values, gradients, saving, training."""
 
 import subprocess
 import sys

@@ -13,6 +13,8 @@ import sys
 import time
 from pathlib import Path
 
+from .progress import progress
+
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
 
 
@@ -56,7 +58,7 @@ def cmd_convert(args) -> None:
     scaling = tuple(args.input_scaling) if args.input_scaling else None
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(sources)))
     if jobs == 1:
-        pairs = _progress(list(zip(sources, targets)), "converting", args.quiet or len(sources) == 1)
+        pairs = progress(list(zip(sources, targets)), "converting", args.quiet or len(sources) == 1)
         outcomes = [_convert_one(s, t, scaling, args.verbose) for s, t in pairs]
     else:
         outcomes = _convert_in_processes(sources, targets, scaling, args.verbose, jobs, args.quiet)
@@ -68,6 +70,9 @@ def cmd_convert(args) -> None:
 
 
 def cmd_info(args) -> None:
+    from .device.report import hardware_text
+    from .model.batches import random_inputs
+
     model = _load_akq(args.model)
     print(f"{args.model}: {model!r}")
     model.summary()
@@ -79,6 +84,8 @@ def cmd_info(args) -> None:
 
 def cmd_run(args) -> None:
     import numpy as np
+
+    from .model.batches import run_batches
 
     model = _load_akq(args.model)
     inputs = _load_npy(args.input, "--input")
@@ -100,11 +107,14 @@ def cmd_run(args) -> None:
 
 
 def cmd_bench(args) -> None:
+    from .device.report import hardware_text
+    from .model.batches import random_inputs
+
     model = _load_akq(args.model)
     inputs = _load_npy(args.input, "--input") if args.input else random_inputs(model, args.batch_size)
     model.forward(inputs[: args.batch_size], threads=args.threads)  # warm-up: compiles the engine plan
     timings = []
-    for _ in _progress(range(args.repeat), "bench", args.quiet):
+    for _ in progress(range(args.repeat), "bench", args.quiet):
         start = time.perf_counter()
         model.forward(inputs[: args.batch_size], threads=args.threads)
         timings.append(time.perf_counter() - start)
@@ -139,90 +149,7 @@ def cmd_sweep(args) -> None:
     print(f"wrote {output} and {result.plot(output.with_suffix('.png'))}")
 
 
-# -- shared by the commands and the demo ----------------------------------------------------------
-def random_inputs(model, count: int):
-    """`count` random uint8 inputs of the model's shape (in [0, 15] for an InputData model's 4 bits)."""
-    import numpy as np
-
-    import akq
-
-    first = model.layers[0]
-    high = 2 ** first.parameters.input_bits if first.parameters.layer_type == akq.LayerType.InputData else 256
-    return np.random.default_rng(0).integers(0, high, (count, *model.input_shape), dtype=np.uint8)
-
-
-def run_batches(model, inputs, batch_size: int, threads=None, quiet: bool = False):
-    """Outputs of `model` on `inputs` (predict, or forward if the last layer has an activation) in batches
-    with a progress bar, and the engine statistics summed over all batches."""
-    from types import SimpleNamespace
-
-    import numpy as np
-
-    from .engine.runtime import LayerStatistics, Statistics
-
-    run = model.forward if model.layers[-1].parameters.activation else model.predict
-    outputs, totals = [], {}
-    for start in _progress(range(0, len(inputs), batch_size), "running", quiet or len(inputs) <= batch_size):
-        outputs.append(run(inputs[start:start + batch_size], threads=threads))
-        for s in model.statistics().layers:
-            total = totals.setdefault(s.name, dict.fromkeys(
-                ("samples", "input_events", "output_events", "synaptic_ops"), 0) | {"input_size": s.input_size})
-            for key in ("samples", "input_events", "output_events", "synaptic_ops"):
-                total[key] += getattr(s, key)
-    statistics = Statistics([LayerStatistics(SimpleNamespace(name=n, **t)) for n, t in totals.items()])
-    return np.concatenate(outputs), statistics
-
-
-def hardware_report(model, sample, plot_dir=None) -> dict:
-    """Map `model` on the virtual AKD1000 and estimate its performance on `sample` inputs.
-
-    Returns nps, latency_ms, fps, energy_mj, software_layers, problems (hardware-check messages), the
-    Performance object and, if `plot_dir` is given, {title: path} of the per-layer chart.
-    """
-    import akq
-
-    model.map(akq.AKD1000())
-    model.forward(sample)
-    performance = akq.Performance(model)
-    software = [layer.name for seq in model.sequences if seq.backend.name == "Software" for layer in seq.layers]
-    report = {"nps": performance.nps, "latency_ms": 1e3 * performance.latency_s, "fps": performance.frames_per_s,
-              "energy_mj": 1e3 * performance.energy_per_frame_j, "software_layers": software,
-              "hrc": any(np.type.name == "HRC" for layer in model.layers if layer.mapping
-                         for np in layer.mapping.nps),
-              "problems": [str(p) for p in akq.check_hardware(model)], "performance": performance, "plots": {}}
-    if plot_dir is not None:
-        path = Path(plot_dir) / "layers.png"
-        report["plots"]["per-layer events and cycles"] = akq.plot.plot_performance(performance, path)
-    return report
-
-
-def hardware_text(model, sample, sample_description: str) -> str:
-    """Mapping, hardware check and performance estimate of `model` on the AKD1000, as text."""
-    report = hardware_report(model, sample)
-    lines = ["Mapping on the virtual AKD1000:"]
-    for seq in model.sequences:
-        lines.append(f"  {seq.name} ({seq.backend.name})"
-                     + (f", program {seq.program_size} bytes" if seq.program_size else ""))
-        for layer in seq.layers:
-            nps = layer.mapping.nps if layer.mapping else []
-            where = ", ".join(f"{np.type.name} {tuple(np.ident)}" + (f" {np.filters} filters" if np.filters else "")
-                              for np in nps) or "software"
-            lines.append(f"    {layer.name:<26}{where}")
-    lines.append("Hardware check: " + ("every layer fits the AKD1000" if not report["problems"] else
-                                       f"{len(report['problems'])} problem(s)"))
-    lines += [f"  - {problem}" for problem in report["problems"]]
-    lines.append(f"Estimated performance per frame on {sample_description}:")
-    lines.append(str(report["performance"]))
-    return "\n".join(lines)
-
-
 # -- helpers -------------------------------------------------------------------------------------
-def _progress(iterable, description: str, disable: bool):
-    from tqdm import tqdm
-
-    return tqdm(iterable, desc=description, disable=disable, leave=False, file=sys.stderr)
-
-
 def _check_readable(path) -> None:
     path = Path(path)
     if not path.is_file():
@@ -311,7 +238,7 @@ def _convert_in_processes(sources, targets, scaling, verbose: bool, jobs: int, q
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(_convert_one, source, target, scaling, verbose): index
                    for index, (source, target) in enumerate(zip(sources, targets))}
-        for future in _progress(as_completed(futures), "converting", quiet):
+        for future in progress(as_completed(futures), "converting", quiet):
             outcomes[futures[future]] = future.result()
     return outcomes
 

@@ -191,7 +191,7 @@ def run(out_dir="akq-demo", fast: bool = False, seed: int = 0, progress: bool = 
     engine_acc = engine_accuracy(integer_model, images[test], y_test, progress=progress)
     stage("convert and run the integer model")
 
-    from .cli import hardware_report  # the same figures `akq info` and `akq bench` print
+    from .device.report import hardware_report  # the same figures `akq info` and `akq bench` print
 
     hardware = hardware_report(integer_model, images[test][:100], plot_dir=out_dir)
     plots = {"weight histograms": akq.plot.plot_weight_stats(quantized, out_dir / "weights.png"),

@@ -1,4 +1,4 @@
-"""Quantization-aware Keras 3 layers with the cnn2snn legacy names (SPEC A.2, A.3).
+"""Quantization-aware Keras 3 layers with the cnn2snn legacy names (docs/spec A.2, A.3).
 
 The neural layers subclass the Keras layers and compute the same op with fake-quantized kernels (see
 `akq.quantization_ops`) plus the float bias. The activations discretize a clipped ReLU on
@@ -198,7 +198,7 @@ def ceil_ste(x):
 
 @_register
 class QuantizedActivation(keras.layers.Layer):
-    """A ReLU discretized on `2^bitwidth - 1` levels of width `step` (SPEC A.3).
+    """A ReLU discretized on `2^bitwidth - 1` levels of width `step` (docs/spec A.3).
 
     `y = step * clip(ceil((x - threshold) / step), 0, 2^bitwidth - 1)` with `threshold = step / 2`,
     all in float32: inputs up to `threshold` give 0, and the output saturates at `levels * step`.
