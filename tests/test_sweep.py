@@ -175,8 +175,17 @@ def _trial_workers() -> list[int]:
 
 
 @pytest.fixture(scope="module")
-def ray_run(digits, grid, tmp_path_factory):
-    """The grid on a local 2-CPU Ray cluster, while a watcher SIGKILLs the first trial worker it sees."""
+def fine_tuned(digits, tmp_path_factory):
+    """The grid with one epoch of fine-tuning, in process."""
+    model, x, y = digits
+    path = tmp_path_factory.mktemp("tuned") / "tuned.csv"
+    return akq.sweep(model, x, y, **SMALL, fine_tune_epochs=1, train_data=(x[:100], y[:100]), csv=path), path
+
+
+@pytest.fixture(scope="module")
+def ray_run(digits, fine_tuned, tmp_path_factory):
+    """The fine-tuned grid on a local 2-CPU Ray cluster, while a watcher SIGKILLs the first trial worker
+    it sees."""
     ray = pytest.importorskip("ray", reason="the Ray backend needs ray[tune] (pip install 'akq[ray]')")
     python_dir = str(Path(akq.__file__).resolve().parents[1])
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [python_dir, os.environ.get("PYTHONPATH")]))
@@ -195,7 +204,9 @@ def ray_run(digits, grid, tmp_path_factory):
     watcher.start()
     path = tmp_path_factory.mktemp("ray") / "ray.csv"
     try:
-        result = akq.sweep(*digits, **SMALL, csv=path, ray_address="auto", retries=2)
+        model, x, y = digits
+        result = akq.sweep(model, x, y, **SMALL, fine_tune_epochs=1, train_data=(x[:100], y[:100]), csv=path,
+                           ray_address="auto", retries=2)
     finally:
         stop.set()
         watcher.join()
@@ -203,14 +214,14 @@ def ray_run(digits, grid, tmp_path_factory):
     return result, path, killed
 
 
-def test_ray_rows_equal_in_process_rows(ray_run, grid):
+def test_ray_rows_equal_in_process_rows(ray_run, fine_tuned, grid):
     result, path, _ = ray_run
-    assert result.rows == grid[0].rows
-    assert path.read_text() == grid[1].read_text()
+    assert result.rows == fine_tuned[0].rows != grid[0].rows  # fine-tuning changed them, the same way
+    assert path.read_text() == fine_tuned[1].read_text()
 
 
-def test_ray_retries_a_trial_whose_worker_was_killed(ray_run, grid):
+def test_ray_retries_a_trial_whose_worker_was_killed(ray_run, fine_tuned):
     result, _, killed = ray_run
     assert killed, "no trial worker was seen"
     assert result.stats["retried"] >= 1
-    assert len(result.rows) == len(grid[0].rows) and not any(row["error"] for row in result.rows)
+    assert len(result.rows) == len(fine_tuned[0].rows) and not any(row["error"] for row in result.rows)

@@ -338,9 +338,10 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("model", help="the float Keras model (.keras)")
     sweep.add_argument("--data", required=True, help=".npz with x (Keras inputs) and y (labels) to measure on, "
                                                      "optionally x_train and y_train to fine-tune on")
-    for flag, default in (("--weight-bits", "2,4"), ("--activ-bits", "1,2,4"), ("--input-weight-bits", "8")):
-        sweep.add_argument(flag, type=_widths, default=_widths(default), metavar="BITS",
-                           help=f"widths to try ({default})")
+    for flag, default, what in (("--weight-bits", "2,4", "weight widths of the neural layers but the first"),
+                                ("--activ-bits", "1,2,4", "activation widths"),
+                                ("--input-weight-bits", "8", "weight widths of the first layer")):
+        sweep.add_argument(flag, type=_widths, default=_widths(default), metavar="BITS", help=f"{what} ({default})")
     sweep.add_argument("--per-layer", action="store_true", help="one width per layer instead of per kind")
     sweep.add_argument("--budget", type=_positive_int, help="configurations chosen by TPE (default: all)")
     sweep.add_argument("--fine-tune-epochs", type=int, default=0, metavar="E", help="fine-tuning epochs (0)")
