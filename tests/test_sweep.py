@@ -225,3 +225,9 @@ def test_ray_retries_a_trial_whose_worker_was_killed(ray_run, fine_tuned):
     assert killed, "no trial worker was seen"
     assert result.stats["retried"] >= 1
     assert len(result.rows) == len(fine_tuned[0].rows) and not any(row["error"] for row in result.rows)
+
+
+def test_ray_client_addresses_are_refused(digits):
+    pytest.importorskip("ray", reason="the Ray backend needs ray[tune] (pip install 'akq[ray]')")
+    with pytest.raises(SweepError, match="Ray Client"):
+        akq.sweep(*digits, **SMALL, ray_address="ray://127.0.0.1:10001")

@@ -347,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--fine-tune-epochs", type=int, default=0, metavar="E", help="fine-tuning epochs (0)")
     sweep.add_argument("--input-scaling", nargs=2, type=float, metavar=("SCALE", "SHIFT"),
                        help="integer input = SCALE * x + SHIFT (e.g. 255 0 for pixels / 255)")
-    sweep.add_argument("--ray", metavar="ADDRESS", help="run on Ray: local, auto or ray://host:port")
+    sweep.add_argument("--ray", metavar="ADDRESS", help="run on Ray: local (a new cluster), auto or host:port (a running one)")
     sweep.add_argument("--seed", type=int, default=0, help="random seed (0)")
     sweep.add_argument("-o", "--output", default="sweep.csv",
                        help="CSV of the rows, resumed if it exists (sweep.csv); the plot goes next to it (.png)")

@@ -3,6 +3,7 @@
 A Tune searcher hands out the search's rounds (a round starts once the previous one is complete, which
 keeps the rows identical to an in-process run) and streams each row to the store as its trial ends.
 Trials whose worker dies or raises are retried by Tune (`retries` times) before the sweep fails.
+Ray Client ("ray://") is refused: Tune would run the searcher on the cluster, away from the CSV.
 """
 
 from __future__ import annotations
@@ -52,6 +53,10 @@ def _connected(address: str):
     tune_logger = logging.getLogger("ray.tune")
     level = tune_logger.level
     tune_logger.setLevel(logging.WARNING)  # Tune's INFO lines would break the progress bar
+    if address.startswith("ray://") or ray.util.client.ray.is_connected():
+        raise SweepError(f"ray_address {address!r}: through Ray Client, Tune would run the search on the cluster, "
+                         "away from this process's CSV and progress bar; run the sweep on the cluster instead "
+                         "(e.g. `ray job submit -- python sweep.py` with ray_address='auto')")
     started = not ray.is_initialized()
     if started:
         ray.init(address=address, log_to_driver=False, include_dashboard=False, runtime_env=_local_env(address))

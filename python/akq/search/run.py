@@ -41,9 +41,9 @@ def sweep(float_model, x, y, *, weight_bits=(2, 4), activ_bits=(1, 2, 4), input_
     budget : int, optional
         Configurations to try, chosen by Optuna's multi-objective TPE (seeded); None tries them all.
     ray_address : str, optional
-        Run each configuration as a Ray Tune trial: "local" starts a local cluster, "auto" or
-        "ray://host:port" joins one (an existing `ray.init()` connection is used as is). Default: in
-        this process.
+        Run each configuration as a Ray Tune trial: "local" starts a local cluster, "auto" or an
+        address "host:port" joins one from one of its nodes (an existing `ray.init()` connection is
+        used as is; Ray Client "ray://" addresses are refused). Default: in this process.
     seed : int
         Seeds the search and each trial's Keras randomness: rows are the same on either backend.
     csv : str or Path, optional
