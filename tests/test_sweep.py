@@ -141,6 +141,10 @@ def test_cli_prints_the_table_and_writes_csv_and_png(digits, tmp_path, capsys):
 def test_bad_settings_are_typed_errors(digits):
     with pytest.raises(SweepError, match="budget"):
         akq.sweep(*digits, **SMALL, per_layer=True, budget=0)
+    with pytest.raises(SweepError, match="round_size"):
+        akq.sweep(*digits, **SMALL, round_size=0)
+    with pytest.raises(SweepError, match="retries"):
+        akq.sweep(*digits, **SMALL, retries=-1)
     with pytest.raises(SweepError, match="weight_bits"):
         akq.sweep(*digits, **{**SMALL, "weight_bits": ()})
     with pytest.raises(akq.errors.InputError, match="input_scaling"):

@@ -60,6 +60,8 @@ def sweep(float_model, x, y, *, weight_bits=(2, 4), activ_bits=(1, 2, 4), input_
     akq.SweepResult
     """
     start = time.perf_counter()
+    if not isinstance(retries, int) or isinstance(retries, bool) or retries < 0:
+        raise SweepError(f"retries must be an integer >= 0, got {retries!r}")
     task = make_task(float_model, x, y, train_data, fine_tune_epochs, input_scaling, seed)
     if per_layer:
         widest = {"weight_bits": max(weight_bits), "activ_bits": max(activ_bits),

@@ -84,10 +84,11 @@ class TpeSearch:
 
 def make_searcher(space: Space, budget, seed: int, round_size: int):
     """The grid if there is no budget or it covers the whole space, TPE otherwise."""
+    for name, value in (("budget", budget), ("round_size", round_size)):
+        if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+            raise SweepError(f"{name} must be a positive number of configurations, got {value!r}")
     if budget is None or budget >= space.size:
         return GridSearch(space)
-    if not isinstance(budget, int) or isinstance(budget, bool) or budget < 1:
-        raise SweepError(f"budget must be a positive number of configurations, got {budget!r}")
     return TpeSearch(space, budget, seed, round_size)
 
 
