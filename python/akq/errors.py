@@ -89,3 +89,8 @@ class UnknownLegacyLayerError(LegacyModelError):
 
 class WeightsMismatchError(AkqError, ValueError):
     """load_partial_weights found two layers with the same name but weights of different shapes."""
+
+
+# -- akq.sweep ------------------------------------------------------------------------------------
+class SweepError(AkqError, ValueError):
+    """A sweep setting, result file or trial that `akq.sweep` cannot use or complete."""
