@@ -1,4 +1,4 @@
-"""The `akq` command: demo, quantize, convert, info, run and bench.
+"""The `akq` command: demo, quantize, convert, export, info, run, bench and sweep.
 
 Exit codes: 0 success, 1 user error (one line on stderr; `--debug` adds the traceback), 2 bad usage.
 Only the standard library is imported at start-up: `--help` is instant, and the commands that work on a
@@ -71,6 +71,13 @@ def cmd_convert(args) -> None:
         raise UserError(f"{len(failures)} of {len(sources)} models failed to convert (see above)")
 
 
+def cmd_export(args) -> None:
+    target = Path(args.output)
+    _check_suffix(target, ".fbz", "output")
+    _load_akq(args.model).to_akida().save(str(target))
+    print(f"{args.model} -> {target} (load it with akida.Model('{target}'))")
+
+
 def cmd_info(args) -> None:
     from .device.report import hardware_text
     from .model.batches import random_inputs
@@ -127,6 +134,29 @@ def cmd_bench(args) -> None:
     print(hardware_text(model, inputs[: args.batch_size], "the inputs" if args.input else "random inputs"))
 
 
+def cmd_sweep(args) -> None:
+    import numpy as np
+
+    import akq
+
+    model = _load_keras(args.model)
+    _check_readable(args.data)
+    with np.load(args.data, allow_pickle=False) as data:
+        if not {"x", "y"} <= set(data.files):
+            raise UserError(f"--data {args.data}: needs arrays x and y (optionally x_train, y_train); has "
+                            f"{sorted(data.files)}")
+        arrays = {name: data[name] for name in data.files}
+    train = (arrays["x_train"], arrays["y_train"]) if "x_train" in arrays else None
+    output = Path(args.output)
+    _check_suffix(output, ".csv", "-o/--output")
+    result = akq.sweep(model, arrays["x"], arrays["y"], weight_bits=args.weight_bits, activ_bits=args.activ_bits,
+                       input_weight_bits=args.input_weight_bits, per_layer=args.per_layer, budget=args.budget,
+                       fine_tune_epochs=args.fine_tune_epochs, input_scaling=args.input_scaling, train_data=train,
+                       ray_address=args.ray, seed=args.seed, csv=output, progress=not args.quiet)
+    print(result)
+    print(f"wrote {output} and {result.plot(output.with_suffix('.png'))}")
+
+
 # -- helpers -------------------------------------------------------------------------------------
 def _check_readable(path) -> None:
     path = Path(path)
@@ -159,6 +189,10 @@ def _load_keras(path):
     import zipfile
 
     _check_readable(path)
+    if Path(path).suffix == ".h5":  # a legacy cnn2snn checkpoint
+        from .interop.legacy_h5 import load_quantized_model
+
+        return load_quantized_model(path)
     _check_suffix(Path(path), ".keras", "model")
     if not zipfile.is_zipfile(path):
         raise UserError(f"{path}: not a Keras model file (a .keras file is the zip archive model.save() writes)")
@@ -175,7 +209,7 @@ def _load_akq(path):
     import akq
 
     try:
-        return akq.load_model(path)
+        return akq.from_akida(path) if Path(path).suffix == ".fbz" else akq.load_model(path)
     except akq.AkqError as error:
         raise UserError(f"{path}: {_one_line(error)}") from error
 
@@ -271,6 +305,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be comma-separated bit widths such as 2,4, got {text}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -312,8 +353,9 @@ def build_parser() -> argparse.ArgumentParser:
     quantize.add_argument("--no-fold-bn", action="store_true", help="keep BatchNormalization layers unfolded")
     quantize.add_argument("-o", "--output", help="the quantized model (.keras; default MODEL_quantized.keras)")
 
-    convert = command("convert", cmd_convert, "Convert quantized Keras models (.keras) to integer models (.akq).")
-    convert.add_argument("models", nargs="+", metavar="MODEL", help="quantized Keras models (.keras)")
+    convert = command("convert", cmd_convert, "Convert quantized Keras models (.keras, or legacy cnn2snn .h5) to "
+                                              "integer models (.akq).")
+    convert.add_argument("models", nargs="+", metavar="MODEL", help="quantized Keras models (.keras or cnn2snn .h5)")
     convert.add_argument("--input-scaling", nargs=2, type=float, metavar=("SCALE", "SHIFT"),
                          help="integer input = SCALE * Keras input + SHIFT (e.g. 255 0 for pixels / 255)")
     convert.add_argument("-o", "--output", help="the .akq file (one model) or a directory (several models); "
@@ -323,14 +365,19 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("-j", "--jobs", type=_positive_int, default=None,
                          help="models converted in parallel processes (default: one per core)")
 
+    export = command("export", cmd_export, "Write a .akq model as an akida model (.fbz) for BrainChip's akida "
+                                           "runtime and a real AKD1000 (needs akida).")
+    export.add_argument("model", help="the integer model (.akq)")
+    export.add_argument("output", help="the akida model file to write (.fbz)")
+
     info = command("info", cmd_info, "Summary, AKD1000 mapping, hardware check and estimated performance of a "
-                                     ".akq model.")
-    info.add_argument("model", help="the integer model (.akq)")
+                                     ".akq model (or an akida .fbz).")
+    info.add_argument("model", help="the integer model (.akq, or .fbz with akida installed)")
     info.add_argument("--no-map", action="store_true", help="only the summary, no mapping")
 
     run = command("run", cmd_run, "Run a .akq model on inputs from a .npy file: predictions and statistics.",
                   (common, engine))
-    run.add_argument("model", help="the integer model (.akq)")
+    run.add_argument("model", help="the integer model (.akq, or .fbz with akida installed)")
     run.add_argument("--input", required=True, help="uint8 inputs (.npy), shape (N, H, W, C)")
     run.add_argument("--labels", help="integer labels (.npy) to compute the accuracy")
     run.add_argument("-o", "--output", help="write the outputs to this .npy file")
@@ -340,6 +387,25 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("model", help="the integer model (.akq)")
     bench.add_argument("--input", help="uint8 inputs (.npy); default: random inputs of the model's shape")
     bench.add_argument("--repeat", type=_positive_int, default=10, help="timed runs (10)")
+
+    sweep = command("sweep", cmd_sweep, "Try bit widths of a float Keras model on the virtual AKD1000: accuracy, "
+                                        "NPs, latency and energy per configuration, and the Pareto front.")
+    sweep.add_argument("model", help="the float Keras model (.keras)")
+    sweep.add_argument("--data", required=True, help=".npz with x (Keras inputs) and y (labels) to measure on, "
+                                                     "optionally x_train and y_train to fine-tune on")
+    for flag, default, what in (("--weight-bits", "2,4", "weight widths of the neural layers but the first"),
+                                ("--activ-bits", "1,2,4", "activation widths"),
+                                ("--input-weight-bits", "8", "weight widths of the first layer")):
+        sweep.add_argument(flag, type=_widths, default=_widths(default), metavar="BITS", help=f"{what} ({default})")
+    sweep.add_argument("--per-layer", action="store_true", help="one width per layer instead of per kind")
+    sweep.add_argument("--budget", type=_positive_int, help="configurations chosen by TPE (default: all)")
+    sweep.add_argument("--fine-tune-epochs", type=int, default=0, metavar="E", help="fine-tuning epochs (0)")
+    sweep.add_argument("--input-scaling", nargs=2, type=float, metavar=("SCALE", "SHIFT"),
+                       help="integer input = SCALE * x + SHIFT (e.g. 255 0 for pixels / 255)")
+    sweep.add_argument("--ray", metavar="ADDRESS", help="run on Ray: local (a new cluster), auto or host:port (a running one)")
+    sweep.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    sweep.add_argument("-o", "--output", default="sweep.csv",
+                       help="CSV of the rows, resumed if it exists (sweep.csv); the plot goes next to it (.png)")
     return parser
 
 
