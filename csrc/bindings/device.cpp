@@ -116,6 +116,8 @@ void bind_performance(py::module_& m) {
         .def_readonly("hardware_nps", &dev::PerformanceReport::hardware_nps);
     m.def("estimate_performance", &dev::estimate_performance, py::arg("model"), py::arg("mapping"),
           py::arg("activity"), py::arg("clock_hz"));
+    m.attr("DEFAULT_CLOCK_HZ") = dev::perf::kDefaultClockHz;
+    m.attr("STATIC_POWER_W") = dev::perf::kStaticPowerW;
 }
 
 }  // namespace
