@@ -64,3 +64,7 @@ class InputScalingError(AkqError, ValueError):
 
 class ActStepError(QuantizationError):
     """A converted activation step below the engine's 1/16 resolution."""
+
+
+class MissingDependencyError(AkqError, ImportError):
+    """An optional dependency is not installed; the message names the akq extra that installs it."""
