@@ -109,6 +109,24 @@ def test_separable_uses_both_quantizers():
     np.testing.assert_allclose(layer(x).numpy(), (expected + bias).numpy(), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize("strides", [(2, 1), (1, 3), (3, 2)])
+def test_separable_takes_unequal_strides(strides, padding):
+    """TensorFlow's depthwise kernel takes equal strides only; cnn2snn models use others (legacy case_0008).
+    Reference: the equivalent dense kernel dw[a, b, c] * pw[c, f] in a plain conv2d."""
+    x = rng(7).normal(size=(2, 9, 8, 3)).astype(np.float32)
+    layer = ql.QuantizedSeparableConv2D(4, (3, 5), strides=strides, padding=padding, use_bias=False,
+                                        quantizer=qops.MaxQuantizer(bitwidth=4))
+    layer.build(x.shape)
+    dw, pw = (np.asarray(layer.quantizer_dw.quantize(layer.depthwise_kernel)),
+              np.asarray(layer.quantizer.quantize(layer.pointwise_kernel)))
+    dense = dw[:, :, :, 0, None] * pw[0, 0][None, None]
+    expected = tf.nn.conv2d(x, dense, (1, *strides, 1), padding.upper()).numpy()
+    got = layer(x).numpy()
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
+
+
 def test_depthwise_applies_its_bias_and_the_bias_trains():
     # The reference creates this bias but never adds it, so no gradient reaches it; akq applies it.
     x = rng(7).normal(size=(2, 4, 4, 2)).astype(np.float32)

@@ -34,6 +34,9 @@ _LAZY = {
     "AKD1000": "device",
     "check_hardware": "device",
     "Performance": "device",
+    "from_akida": "interop.akida",
+    "load_quantized_model": "interop.legacy_h5",
+    "load_partial_weights": "interop.legacy_h5",
 }
 
 __all__ = ["AkqError", "__version__", *_LAZY]

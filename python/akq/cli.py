@@ -1,4 +1,4 @@
-"""The `akq` command: demo, quantize, convert, info, run and bench.
+"""The `akq` command: demo, quantize, convert, export, info, run and bench.
 
 Exit codes: 0 success, 1 user error (one line on stderr; `--debug` adds the traceback), 2 bad usage.
 Only the standard library is imported at start-up: `--help` is instant, and the commands that work on a
@@ -69,6 +69,13 @@ def cmd_convert(args) -> None:
         print(text, file=sys.stdout if ok else sys.stderr)
     if failures:
         raise UserError(f"{len(failures)} of {len(sources)} models failed to convert (see above)")
+
+
+def cmd_export(args) -> None:
+    target = Path(args.output)
+    _check_suffix(target, ".fbz", "output")
+    _load_akq(args.model).to_akida().save(str(target))
+    print(f"{args.model} -> {target} (load it with akida.Model('{target}'))")
 
 
 def cmd_info(args) -> None:
@@ -142,6 +149,10 @@ def _check_suffix(path: Path, suffix: str, argument: str) -> None:
 
 def _load_keras(path):
     _check_readable(path)
+    if Path(path).suffix == ".h5":  # a legacy cnn2snn checkpoint
+        from .interop.legacy_h5 import load_quantized_model
+
+        return load_quantized_model(path)
     _check_suffix(Path(path), ".keras", "model")
     keras = require("keras", "reading a Keras model (akq quantize, akq convert)")
     from . import quantization_layers  # noqa: F401 - registers the akq layers for loading
@@ -157,7 +168,7 @@ def _load_akq(path):
     import akq
 
     try:
-        return akq.load_model(path)
+        return akq.from_akida(path) if Path(path).suffix == ".fbz" else akq.load_model(path)
     except akq.AkqError as error:
         raise UserError(f"{path}: {_one_line(error)}") from error
 
@@ -275,8 +286,9 @@ def build_parser() -> argparse.ArgumentParser:
     quantize.add_argument("--no-fold-bn", action="store_true", help="keep BatchNormalization layers unfolded")
     quantize.add_argument("-o", "--output", help="the quantized model (.keras; default MODEL_quantized.keras)")
 
-    convert = command("convert", cmd_convert, "Convert quantized Keras models (.keras) to integer models (.akq).")
-    convert.add_argument("models", nargs="+", metavar="MODEL", help="quantized Keras models (.keras)")
+    convert = command("convert", cmd_convert, "Convert quantized Keras models (.keras, or legacy cnn2snn .h5) to "
+                                              "integer models (.akq).")
+    convert.add_argument("models", nargs="+", metavar="MODEL", help="quantized Keras models (.keras or cnn2snn .h5)")
     convert.add_argument("--input-scaling", nargs=2, type=float, metavar=("SCALE", "SHIFT"),
                          help="integer input = SCALE * Keras input + SHIFT (e.g. 255 0 for pixels / 255)")
     convert.add_argument("-o", "--output", help="the .akq file (one model) or a directory (several models); "
@@ -286,14 +298,19 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("-j", "--jobs", type=_positive_int, default=None,
                          help="models converted in parallel processes (default: one per core)")
 
+    export = command("export", cmd_export, "Write a .akq model as an akida model (.fbz) for BrainChip's akida "
+                                           "runtime and a real AKD1000 (needs akida).")
+    export.add_argument("model", help="the integer model (.akq)")
+    export.add_argument("output", help="the akida model file to write (.fbz)")
+
     info = command("info", cmd_info, "Summary, AKD1000 mapping, hardware check and estimated performance of a "
-                                     ".akq model.")
-    info.add_argument("model", help="the integer model (.akq)")
+                                     ".akq model (or an akida .fbz).")
+    info.add_argument("model", help="the integer model (.akq, or .fbz with akida installed)")
     info.add_argument("--no-map", action="store_true", help="only the summary, no mapping")
 
     run = command("run", cmd_run, "Run a .akq model on inputs from a .npy file: predictions and statistics.",
                   (common, engine))
-    run.add_argument("model", help="the integer model (.akq)")
+    run.add_argument("model", help="the integer model (.akq, or .fbz with akida installed)")
     run.add_argument("--input", required=True, help="uint8 inputs (.npy), shape (N, H, W, C)")
     run.add_argument("--labels", help="integer labels (.npy) to compute the accuracy")
     run.add_argument("-o", "--output", help="write the outputs to this .npy file")

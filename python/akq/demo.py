@@ -72,7 +72,9 @@ class DemoResult:
         ]
         width = max(len(label) for label, _ in rows)
         rule = "-" * (width + 3 + max(len(value) for _, value in rows))
-        return "\n".join([rule, *(f"{label:<{width}}   {value}" for label, value in rows), rule])
+        deploy = (f"to deploy: akq export {self.akq_file} {self.akq_file.with_suffix('.fbz')}   (BrainChip's akida "
+                  "runtime, pip install 'akq[akida]'; see docs/deployment.md)")
+        return "\n".join([rule, *(f"{label:<{width}}   {value}" for label, value in rows), rule, deploy])
 
 
 def load_digits(seed: int = 0):

@@ -151,6 +151,13 @@ class Model:
     def __reduce__(self):
         return (Model.from_bytes, (self.to_bytes(),))
 
+    # -- the akida runtime: interop/akida.py -----------------------------------------------------
+    def to_akida(self):
+        """This model as an akida.Model (akida's Akida 1.0 layers): save it as .fbz or map it on a board."""
+        from ..interop.akida import to_akida
+
+        return to_akida(self)
+
     # -- hardware: device/mapping.py -------------------------------------------------------------
     def map(self, device, hw_only: bool = False, mode: str = "minimal") -> None:
         """Allocate the layers to the neural processors of `device` (e.g. akq.AKD1000()).
