@@ -1,8 +1,8 @@
 """The optional parts of akq and the extra that installs each.
 
 `pip install akq` is the engine, the .akq files, the device model and the CLI's info/run/bench, with
-numpy only. The Keras side (quantization layers, quantize, convert) needs TensorFlow: `akq[keras]`;
-the demo and the plots also need mlxtend and matplotlib: `akq[demo]`.
+numpy only. The Keras side (quantization layers, quantize, convert, legacy .h5 files) needs TensorFlow
+and h5py: `akq[keras]`; the demo and the plots also need mlxtend and matplotlib: `akq[demo]`.
 """
 
 from __future__ import annotations
@@ -11,8 +11,7 @@ from importlib import import_module
 
 from .errors import MissingDependencyError
 
-_EXTRA_OF = {"tensorflow": "keras", "keras": "keras", "matplotlib": "demo", "mlxtend": "demo"}
-_NEEDS = {"keras": "TensorFlow", "demo": "TensorFlow, matplotlib and mlxtend"}
+_EXTRA_OF = {"tensorflow": "keras", "keras": "keras", "h5py": "keras", "matplotlib": "demo", "mlxtend": "demo"}
 
 
 def require(module: str, feature: str, package: str | None = None, extra: str | None = None):
@@ -24,6 +23,5 @@ def require(module: str, feature: str, package: str | None = None, extra: str | 
         missing = (error.name or "").split(".")[0]
         if missing not in _EXTRA_OF:
             raise
-        extra = extra or _EXTRA_OF[missing]
-        raise MissingDependencyError(f"{feature} needs {_NEEDS[extra]} ({missing} is not installed): "
-                                     f"pip install 'akq[{extra}]'") from None
+        raise MissingDependencyError(f"{feature} needs {missing}, which is not installed: "
+                                     f"pip install 'akq[{extra or _EXTRA_OF[missing]}]'") from None
