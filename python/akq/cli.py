@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from .extras import require
 from .progress import progress
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
@@ -24,7 +25,7 @@ class UserError(Exception):
 
 # -- commands ------------------------------------------------------------------------------------
 def cmd_demo(args) -> None:
-    from . import demo
+    demo = require(".demo", "akq demo", __package__, extra="demo")
 
     if Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
         raise UserError(f"--out-dir {args.out_dir}: exists and is not a directory; choose another one")
@@ -51,6 +52,7 @@ def cmd_quantize(args) -> None:
 
 
 def cmd_convert(args) -> None:
+    _import_keras()  # a missing Keras fails here, before any file is looked at
     sources = [Path(m) for m in args.models]
     for source in sources:
         _check_readable(source)
@@ -176,8 +178,7 @@ def _import_keras():
     try:
         with open(os.devnull, "wb") as null:
             os.dup2(null.fileno(), 2)
-            import keras
-
+            keras = require("keras", "reading a Keras model (akq quantize, akq convert)")
             from . import quantization_layers  # noqa: F401 - registers the akq layers for loading
     finally:
         os.dup2(saved, 2)
@@ -190,6 +191,7 @@ def _load_keras(path):
 
     _check_readable(path)
     if Path(path).suffix == ".h5":  # a legacy cnn2snn checkpoint
+        _import_keras()
         from .interop.legacy_h5 import load_quantized_model
 
         return load_quantized_model(path)

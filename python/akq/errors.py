@@ -75,8 +75,12 @@ class ActStepError(QuantizationError):
     """A converted activation step below the engine's 1/16 resolution."""
 
 
+class MissingDependencyError(AkqError, ImportError):
+    """An optional dependency is not installed; the message names the akq extra that installs it."""
+
+
 # -- the akida runtime (Model.to_akida, akq.from_akida) and legacy cnn2snn files ------------------
-class AkidaNotInstalledError(AkqError, ImportError):
+class AkidaNotInstalledError(MissingDependencyError):
     """The optional akida runtime is needed but not installed (pip install 'akq[akida]')."""
 
 
