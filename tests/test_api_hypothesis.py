@@ -45,7 +45,7 @@ def check(call, *allowed):
 
 # -- constructors ------------------------------------------------------------------------------------
 CONVOLUTION_ARGUMENTS = st.fixed_dictionaries({}, optional={
-    "name": st.one_of(st.text(max_size=8), SCALARS), "kernel_stride": PAIRS, "padding": SCALARS,
+    "name": st.one_of(st.text(max_size=8), ANY), "kernel_stride": PAIRS, "padding": SCALARS,
     "pool_size": PAIRS, "pool_type": SCALARS, "pool_stride": PAIRS, "weights_bits": INTS,
     "activation": SCALARS, "act_bits": INTS})
 
@@ -67,7 +67,7 @@ def test_convolution_constructors_and_add(kind, input_shape, kernel_size, filter
 
 
 @SETTINGS
-@given(input_shape=shapes((4, 4, 3)), input_bits=INTS, name=st.one_of(st.text(max_size=8), SCALARS), units=ANY,
+@given(input_shape=shapes((4, 4, 3)), input_bits=INTS, name=st.one_of(st.text(max_size=8), ANY), units=ANY,
        weights_bits=INTS, activation=SCALARS, act_bits=INTS)
 def test_input_data_and_fully_connected(input_shape, input_bits, name, units, weights_bits, activation, act_bits):
     def build():
@@ -119,7 +119,7 @@ def test_model_methods(activation, method, first, second, third):
 
 
 @SETTINGS
-@given(name=st.one_of(st.sampled_from(["weights", "threshold", "act_step", "weights_pw"]), SCALARS),
+@given(name=st.one_of(st.sampled_from(["weights", "threshold", "act_step", "weights_pw"]), ANY),
        value=st.one_of(ARRAYS, ANY, st.builds(lambda v: np.full((3, 3, 1, 4), v, np.int8), st.integers(-128, 127)),
                        st.builds(lambda v: np.full(4, v, np.float32), st.floats(width=32))))
 def test_layer_variables(name, value):

@@ -159,3 +159,10 @@ def test_check_hardware_and_map_name_what_they_expect():
         akq.check_hardware(None)
     with pytest.raises(TypeError, match="akq.AKD1000"):  # ArgumentError keeps TypeError as its base
         akq.Model([akq.InputData((4, 4, 1))]).map(None)
+
+
+def test_variable_names_of_other_types_are_layer_errors():
+    fc = akq.Model([akq.InputData((4, 4, 1)), akq.FullyConnected(2, name="fc")]).get_layer("fc")
+    for name in (np.array([], np.uint8), None, 3):
+        with pytest.raises(LayerError, match="has no variable"):
+            fc.get_variable(name)

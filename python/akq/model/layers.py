@@ -139,7 +139,8 @@ class Layer:
             for field, value in parameters.items():
                 setattr(spec, field, _FIELDS[field](value, self._ARGUMENTS.get(field, field)))
         except LayerError as error:
-            raise LayerError(f"{type(self).__name__}{f' {name!r}' if name else ''}: {error}") from None
+            label = f" {name!r}" if isinstance(name, str) and name else ""
+            raise LayerError(f"{type(self).__name__}{label}: {error}") from None
         self._spec = spec
         self._model = None
         self.mapping = None  # set by Model.map()
@@ -171,7 +172,7 @@ class Layer:
         return names
 
     def _check_variable_name(self, name: str):
-        if name not in self.variables:
+        if not isinstance(name, str) or name not in self.variables:
             raise LayerError(
                 f"layer '{self.name}' ({self._type.name}) has no variable '{name}'; it has {self.variables}"
             )
