@@ -151,6 +151,12 @@ def test_run_and_bench_refuse_what_is_not_a_batch_before_printing_anything(files
             assert_user_error(akq_command("bench", files / "model.akq", *arguments, "--repeat", 1), fragment)
 
 
+def test_info_refuses_what_is_not_a_regular_file(tmp_path):
+    os.mkfifo(tmp_path / "fifo.akq")
+    for path in (tmp_path / "fifo.akq", "/dev/zero", tmp_path):
+        assert_user_error(akq_command("info", path), str(path), "not a regular file")
+
+
 def test_run_writes_the_output_where_it_says(files, integer_model, tmp_path):
     result = akq_command("run", files / "model.akq", "--input", files / "x.npy", "-o", tmp_path / "out")
     assert result.returncode == 0, result.stderr

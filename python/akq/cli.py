@@ -163,7 +163,8 @@ def cmd_sweep(args) -> None:
 def _check_readable(path) -> None:
     path = Path(path)
     if not path.is_file():
-        raise UserError(f"{path}: no such file")
+        raise UserError(f"{path}: " + ("not a regular file (a directory, FIFO or device)" if path.exists()
+                                       else "no such file"))
 
 
 def _check_suffix(path: Path, suffix: str, argument: str) -> None:
