@@ -197,9 +197,9 @@ def _load_keras(path):
 
         return load_quantized_model(path)
     _check_suffix(Path(path), ".keras", "model")
+    keras = _import_keras()
     if not zipfile.is_zipfile(path):
         raise UserError(f"{path}: not a Keras model file (a .keras file is the zip archive model.save() writes)")
-    keras = _import_keras()
 
     try:
         return keras.models.load_model(path, compile=False)
