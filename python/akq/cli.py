@@ -165,9 +165,9 @@ def _check_readable(path) -> None:
         raise UserError(f"{path}: no such file")
 
 
-def _check_suffix(path: Path, suffix: str, argument: str) -> None:
+def _check_suffix(path: Path, suffix: str, argument: str, alternative: str = "") -> None:
     if path.suffix != suffix:
-        raise UserError(f"{argument} {path}: the file name must end with {suffix}")
+        raise UserError(f"{argument} {path}: the file name must end with {suffix}{alternative}")
 
 
 def _load_keras(path):
@@ -176,7 +176,7 @@ def _load_keras(path):
         from .interop.legacy_h5 import load_quantized_model
 
         return load_quantized_model(path)
-    _check_suffix(Path(path), ".keras", "model")
+    _check_suffix(Path(path), ".keras", "model", " (or .h5 for a legacy cnn2snn checkpoint)")
     keras = require("keras", "reading a Keras model (akq quantize, akq convert)")
     from . import quantization_layers  # noqa: F401 - registers the akq layers for loading
 
