@@ -34,6 +34,8 @@ _LAZY = {
     "AKD1000": "engine",
     "check_hardware": "engine",
     "Performance": "engine",
+    "learning": None,
+    "AkidaUnsupervised": "learning",
 }
 
 __all__ = ["AkqError", "__version__", *_LAZY]

@@ -1,0 +1,182 @@
+"""Akida 1.0 edge learning of a model's last layer, bit-exact with the akida runtime (docs/learning.md).
+
+`Model.compile(AkidaUnsupervised(...), seed)` draws the last layer's binary weights and adds its
+learning variables `threshold_learning` and `thswap`; `Model.fit` then learns from labelled or
+unlabelled samples one after the other (the update runs in the C++ core, csrc/akq/engine/learning.cpp),
+`Model.predict_classes` reads the classes back and `Model.add_classes` grows the layer.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from . import _core
+from .errors import InputError, LearningError, LearningStateError
+
+_PLASTICITY = ("initial_plasticity", "learning_competition", "min_plasticity", "plasticity_decay")
+
+
+class AkidaUnsupervised:
+    """The optimizer of the chip's native learning, with the reference's arguments and defaults.
+
+    Each of the `num_classes` classes owns an equal share of the last layer's units, and each unit
+    keeps exactly `num_weights` connections. A unit swaps up to its plasticity (`thswap`, starting at
+    `initial_plasticity` x num_weights) connections per learning step; plasticity falls by
+    `plasticity_decay` of its start per step, down to `min_plasticity`; `learning_competition` caps
+    the potential a unit must beat next time (docs/learning.md).
+    """
+
+    def __init__(self, num_weights, num_classes=1, initial_plasticity=1.0, learning_competition=0.0,
+                 min_plasticity=float(np.float32(0.1)), plasticity_decay=0.25):
+        for name, value in (("num_weights", num_weights), ("num_classes", num_classes)):
+            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+                raise LearningError(f"AkidaUnsupervised: {name} must be a positive int, got {value!r}")
+        self.num_weights = int(num_weights)
+        self.num_classes = int(num_classes)
+        values = (initial_plasticity, learning_competition, min_plasticity, plasticity_decay)
+        for name, value in zip(_PLASTICITY, values):
+            if not isinstance(value, numbers.Real) or isinstance(value, bool) or not 0.0 <= float(value) <= 1.0:
+                raise LearningError(f"AkidaUnsupervised: {name} must be a number in [0, 1], got {value!r}")
+            setattr(self, name, float(value))
+
+    def _params(self):
+        params = _core.LearningParams()
+        for name in ("num_weights", "num_classes", *_PLASTICITY):
+            setattr(params, name, getattr(self, name))
+        return params
+
+    @classmethod
+    def _from_params(cls, params) -> "AkidaUnsupervised":
+        return cls(params.num_weights, params.num_classes,
+                   **{name: getattr(params, name) for name in _PLASTICITY})
+
+    def __eq__(self, other):
+        return isinstance(other, AkidaUnsupervised) and vars(self) == vars(other)
+
+    def __repr__(self):
+        return "AkidaUnsupervised(" + ", ".join(f"{k}={v!r}" for k, v in vars(self).items()) + ")"
+
+
+class LearningState:
+    """What a compiled model carries besides its variables: the parameters (saved in .akq files) and
+    the rule's running counter with the backbone engine (not saved; reset by any change to the model,
+    as the reference resets them on set_variable and on loading)."""
+
+    def __init__(self, params):
+        self.params = params
+        self.reset()
+
+    def reset(self):
+        self.counter = 0
+        self.backbone = None  # engine of all layers but the last, built on first fit
+
+
+def compile(model, optimizer, seed=0) -> None:
+    """Prepare the last layer of `model` for learning with `optimizer` (an AkidaUnsupervised)."""
+    if not isinstance(optimizer, AkidaUnsupervised):
+        raise LearningError(f"compile expects an akq.AkidaUnsupervised optimizer, got {type(optimizer).__name__}")
+    if model._learning is not None:
+        raise LearningStateError("the model is already compiled for learning; build or load a new model to "
+                                 "compile it again")
+    spec = model._spec()
+    _core.compile_learning(spec, optimizer._params(), _seed(seed))
+    _replace_last(model, spec)
+    model._learning = LearningState(spec.learning)
+
+
+def add_classes(model, num_add_classes, seed=0) -> None:
+    """Append `num_add_classes` classes of new units (weights drawn from `seed`) to the learning layer."""
+    _compiled(model, "add_classes")
+    if not isinstance(num_add_classes, numbers.Integral) or isinstance(num_add_classes, bool):
+        raise LearningError(f"add_classes expects an int number of classes, got {num_add_classes!r}")
+    spec = model._spec()
+    _core.add_learning_classes(spec, int(num_add_classes), _seed(seed))
+    _replace_last(model, spec)
+    model._learning = LearningState(spec.learning)
+
+
+def fit(model, inputs, input_labels=None, batch_size=0) -> np.ndarray:
+    """Learn from `inputs` in order; int32 potentials (N, 1, 1, units) of each before its update."""
+    from .engine.runtime import _inputs
+
+    state = _compiled(model, "fit")
+    inputs = _inputs(model, inputs)
+    labels = _labels(input_labels, inputs.shape[0])
+    if state.backbone is None:
+        backbone = _core.ModelSpec()
+        backbone.layers = [layer._spec for layer in model._layers[:-1]]
+        state.backbone = _core.Engine(backbone)
+    layer = model._layers[-1]._spec
+    chunk = _batch_size(batch_size) or max(inputs.shape[0], 1)
+    outputs = []
+    for start in range(0, inputs.shape[0], chunk):
+        part = labels if len(labels) <= 1 else labels[start:start + chunk]
+        spikes = state.backbone.forward(inputs[start:start + chunk], 0)
+        potentials, state.counter = _core.fit_last_layer(layer, state.params, spikes, part, state.counter)
+        outputs.append(potentials)
+    model._invalidate(keep_learning=True)
+    if not outputs:
+        return np.zeros((0, 1, 1, layer.filters), np.int32)
+    return np.concatenate(outputs)
+
+
+def predict_classes(model, inputs, num_classes=0, batch_size=0) -> np.ndarray:
+    """Class of each input: its best unit (by predict, or forward with an activation) // units per class.
+
+    num_classes=0 takes every unit as its own class, as the reference does."""
+    from .engine.runtime import _engine
+
+    _batch_size(batch_size)
+    units = int(np.prod(model.output_shape)) if model._layers else 0
+    if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool) or not 0 <= num_classes <= units:
+        raise InputError(f"predict_classes: num_classes must be an int in [0, {units}] (0: one class per unit), "
+                         f"got {num_classes!r}")
+    outputs = model.forward(inputs) if _engine(model).last_has_activation else model.predict(inputs)
+    best = outputs.reshape(outputs.shape[0], -1).argmax(axis=1)
+    return best // (units // (num_classes or units))
+
+
+def _compiled(model, what) -> LearningState:
+    if model._learning is None:
+        raise LearningStateError(f"{what}: the model is not compiled for learning; call "
+                                 "model.compile(akq.AkidaUnsupervised(num_weights, num_classes)) first")
+    return model._learning
+
+
+def _replace_last(model, spec) -> None:
+    """Put the last layer of `spec` (compiled or grown in C++) in place of the model's."""
+    model._layers[-1]._spec = spec.layers[-1]
+    model._invalidate()
+
+
+def _seed(seed) -> int:
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+        raise LearningError(f"seed must be an int in [0, 2**64), got {seed!r}")
+    return int(seed)
+
+
+def _batch_size(batch_size) -> int:
+    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 0:
+        raise InputError(f"batch_size must be an int >= 0 (0: all inputs at once), got {batch_size!r}")
+    return int(batch_size)
+
+
+def _labels(input_labels, count) -> list[int]:
+    """One label per input, one for all, or none (unlabelled); negative labels are unlabelled."""
+    if input_labels is None:
+        return []
+    labels = np.asarray(input_labels).reshape(-1)
+    if labels.dtype == bool or not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
+        raise InputError(f"fit: labels must be integers, got {input_labels!r}")
+    if np.issubdtype(labels.dtype, np.floating) and not np.all(np.isfinite(labels) & (labels == np.round(labels))):
+        raise InputError("fit: labels must be integers (class indices); got non-integral values")
+    if labels.size not in (0, 1, count):
+        raise InputError(f"fit: {labels.size} labels for {count} inputs; give one per input, one for all, or none")
+    if labels.size and (labels.min() < -2**31 or labels.max() >= 2**31):
+        raise InputError("fit: labels must fit in int32")
+    return [int(v) for v in labels]
+
+
+__all__ = ["AkidaUnsupervised", "LearningState", "compile", "add_classes", "fit", "predict_classes"]
