@@ -70,6 +70,10 @@ def _models(rng):
     model, reference = akq.Model(ours), akida.Model()
     for layer in theirs:
         reference.add(layer)
+    if rng.random() < 0.3:  # the winner is chosen on raw potentials; predict_classes on (p - threshold) / step
+        units = classes * per_class
+        variables.append((len(ours) - 1, {"threshold": rng.integers(-2, 4, units).astype(np.int32),
+                                          "act_step": rng.uniform(1, 4, units).astype(np.float32)}))
     for index, values in variables:
         for name, value in values.items():
             model.layers[index].set_variable(name, value)
