@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
-GUIDES = ["getting-started.md", "custom-quantizers.md", "hardware-errors.md"]
+GUIDES = ["getting-started.md", "custom-quantizers.md", "hardware-errors.md", "learning.md"]
 PYTHON_BLOCK = re.compile(r"^```python\n(.*?)^```", re.DOTALL | re.MULTILINE)
 
 
