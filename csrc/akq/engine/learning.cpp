@@ -119,7 +119,8 @@ void check_learnable(const ModelSpec& model, const LearningParams& p) {
     if (l.type != LayerType::FullyConnected)
         refuse(l, "only a FullyConnected last layer learns; end the model with FullyConnected(units, "
                   "weights_bits=1, activation=False)");
-    if (l.weights_bits != 1) refuse(l, "it has weights_bits=" + std::to_string(l.weights_bits) + "; only 1-bit weights learn");
+    if (l.weights_bits != 1)
+        refuse(l, "it has weights_bits=" + std::to_string(l.weights_bits) + "; only 1-bit weights learn");
     if (l.activation) refuse(l, "it has an activation; the learning layer must have activation=False");
     const int32_t in_bits = prev.type == LayerType::InputData ? prev.input_bits : prev.act_bits;
     if (in_bits != 1)
@@ -201,7 +202,8 @@ std::vector<int32_t> fit_last_layer(LayerSpec& l, const LearningParams& p, const
         const uint8_t* in = inputs + s * static_cast<int64_t>(x.size());
         for (int32_t i = 0; i < d0; ++i)  // FC flatten: axis 0 fastest (index ch*D1*D0 + j*D0 + i)
             for (int32_t j = 0; j < d1; ++j)
-                for (int32_t ch = 0; ch < c; ++ch) x[(static_cast<size_t>(ch) * d1 + j) * d0 + i] = in[(i * d1 + j) * c + ch] != 0;
+                for (int32_t ch = 0; ch < c; ++ch)
+                    x[(static_cast<size_t>(ch) * d1 + j) * d0 + i] = in[(i * d1 + j) * c + ch] != 0;
         int32_t* pot = out.data() + s * units;
         const int8_t* w = l.weights.data.data();
         for (size_t i = 0; i < x.size(); ++i)

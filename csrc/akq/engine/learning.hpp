@@ -34,8 +34,8 @@ void compile_learning(ModelSpec& model, const LearningParams& p, uint64_t seed);
 // compiled model's last layer; the learned units are kept.
 void add_learning_classes(ModelSpec& model, int32_t count, uint64_t seed);
 
-// Learns with `p` (the model's learning) in the compiled last layer `l`, from `samples` inputs (binary uint8, (D0, D1, C) row-major each, as the
-// engine outputs them), one after the other. `labels` has one label per sample, one for all, or none;
+// Learns with `p` (the model's learning) in the compiled last layer `l`, from `samples` inputs
+// (binary uint8, (D0, D1, C) row-major each, as the engine outputs them), one after the other. `labels` has one label per sample, one for all, or none;
 // a negative label means unlabeled (all units compete). `counter` is the rule's running position
 // (docs/learning.md), carried from call to call. Returns each sample's potentials (samples x units)
 // before its update. Throws Error(LearningState) for a label >= num_classes, before learning anything.
