@@ -489,7 +489,7 @@ def test_a_learning_model_is_version_2_with_the_documented_record():
     learning = layout.learning_dict(model)
     assert data == layout.encode([layout.layer_dict(layer) for layer in model.layers], learning=learning)
     header, _, stored = layout.decode(data)
-    assert header[1] == 2 == akq.engine.file_format.FORMAT_VERSION and stored == learning
+    assert header[1] == 2 == akq.model.files.FORMAT_VERSION and stored == learning
 
 
 def test_learning_state_survives_bytes_files_and_pickling(tmp_path):

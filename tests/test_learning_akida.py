@@ -150,3 +150,13 @@ def test_learning_matches_akida_bit_for_bit():
                                           err_msg=f"config {config}: predict_classes")
             compared += 1
     assert compared == CONFIGS
+
+
+def test_to_akida_exports_the_learned_weights_without_learning_state():
+    model = akq.Model([akq.InputData((1, 1, 24), input_bits=1), akq.FullyConnected(4, weights_bits=1, activation=False)])
+    model.compile(akq.AkidaUnsupervised(6, num_classes=2), seed=3)
+    inputs = (np.random.default_rng(3).random((8, 1, 1, 24)) < 0.5).astype(np.uint8)
+    model.fit(inputs, np.arange(8) % 2)
+    exported = model.to_akida()
+    assert exported.learning is None
+    np.testing.assert_array_equal(exported.forward(inputs), model.forward(inputs))

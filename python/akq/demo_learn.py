@@ -93,7 +93,7 @@ def learner(integer_model, units_per_class: int, num_weights: int, seed: int):
     digits, compiled from `seed`."""
     import akq
 
-    spec = integer_model._spec()
+    spec = integer_model.spec
     spec.layers = spec.layers[:-1]
     model = akq.Model._from_spec(spec)
     model.add(akq.FullyConnected(len(NEW) * units_per_class, name="learner", weights_bits=1, activation=False))

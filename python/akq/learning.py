@@ -80,7 +80,7 @@ def compile(model, optimizer, seed=0) -> None:
     if model._learning is not None:
         raise LearningStateError("the model is already compiled for learning; build or load a new model to "
                                  "compile it again")
-    spec = model._spec()
+    spec = model.spec
     _core.compile_learning(spec, optimizer._params(), _seed(seed))
     _replace_last(model, spec)
     model._learning = LearningState(spec.learning)
@@ -91,49 +91,42 @@ def add_classes(model, num_add_classes, seed=0) -> None:
     _compiled(model, "add_classes")
     if not _is_int(num_add_classes):
         raise LearningError(f"add_classes expects an int number of classes, got {num_add_classes!r}")
-    spec = model._spec()
+    spec = model.spec
     _core.add_learning_classes(spec, int(num_add_classes), _seed(seed))
     _replace_last(model, spec)
     model._learning = LearningState(spec.learning)
 
 
 def fit(model, inputs, input_labels=None, batch_size=0) -> np.ndarray:
-    """Learn from `inputs` in order; int32 potentials (N, 1, 1, units) of each before its update."""
-    from .engine.runtime import _inputs
+    """Learn from `inputs` in order; int32 potentials (N, 1, 1, units) of each before its update.
+
+    `batch_size` is checked and changes nothing: a batch learns exactly as its samples one by one."""
+    from .model.inference import Inference
 
     state = _compiled(model, "fit")
-    inputs = _inputs(model, inputs)
-    labels = _labels(input_labels, inputs.shape[0])
+    _batch_size(batch_size)
     if state.backbone is None:
         backbone = _core.ModelSpec()
         backbone.layers = [layer._spec for layer in model._layers[:-1]]
-        state.backbone = _core.Engine(backbone)
+        state.backbone = Inference(backbone, [layer.name for layer in model._layers[:-1]], model.input_shape)
+    spikes = state.backbone.forward(inputs)
+    labels = _labels(input_labels, spikes.shape[0])
     layer = model._layers[-1]._spec
-    chunk = _batch_size(batch_size) or max(inputs.shape[0], 1)
-    outputs = []
-    for start in range(0, inputs.shape[0], chunk):
-        part = labels if len(labels) <= 1 else labels[start:start + chunk]
-        spikes = state.backbone.forward(inputs[start:start + chunk], 0)
-        potentials, state.counter = _core.fit_last_layer(layer, state.params, spikes, part, state.counter)
-        outputs.append(potentials)
+    potentials, state.counter = _core.fit_last_layer(layer, state.params, spikes, labels, state.counter)
     model._invalidate(keep_learning=True)
-    if not outputs:
-        return np.zeros((0, 1, 1, layer.filters), np.int32)
-    return np.concatenate(outputs)
+    return potentials
 
 
 def predict_classes(model, inputs, num_classes=0, batch_size=0) -> np.ndarray:
     """Class of each input: its best unit (by predict, or forward with an activation) // units per class.
 
     num_classes=0 takes every unit as its own class, as the reference does."""
-    from .engine.runtime import _engine
-
     _batch_size(batch_size)
     units = int(np.prod(model.output_shape)) if model._layers else 0
     if not _is_int(num_classes) or not 0 <= num_classes <= units:
         raise InputError(f"predict_classes: num_classes must be an int in [0, {units}] (0: one class per unit), "
                          f"got {num_classes!r}")
-    outputs = model.forward(inputs) if _engine(model).last_has_activation else model.predict(inputs)
+    outputs = model.forward(inputs) if model._engine().last_has_activation else model.predict(inputs)
     best = outputs.reshape(outputs.shape[0], -1).argmax(axis=1)
     return best // (units // (num_classes or units))
 
