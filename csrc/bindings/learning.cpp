@@ -1,5 +1,6 @@
-// Edge learning of the last layer (csrc/akq/engine/learning.hpp): the optimizer's parameters, compile,
-// add_classes and fit. Argument checks with readable messages live in python/akq/learning.py.
+// Edge learning of the last layer (csrc/akq/engine/learning.hpp): compile, add_classes and fit (the
+// optimizer's LearningParams are bound with ModelSpec in model.cpp). Argument checks with readable
+// messages live in python/akq/learning.py.
 #include "akq/engine/learning.hpp"
 
 #include <pybind11/stl.h>
@@ -30,18 +31,14 @@ py::tuple fit(akq::LayerSpec& layer, const akq::LearningParams& p, const SpikeAr
 }  // namespace
 
 void bind_learning(py::module_& m) {
-    py::class_<akq::LearningParams>(m, "LearningParams")
-        .def(py::init<>())
-        .def_readwrite("num_weights", &akq::LearningParams::num_weights)
-        .def_readwrite("num_classes", &akq::LearningParams::num_classes)
-        .def_readwrite("initial_plasticity", &akq::LearningParams::initial_plasticity)
-        .def_readwrite("learning_competition", &akq::LearningParams::learning_competition)
-        .def_readwrite("min_plasticity", &akq::LearningParams::min_plasticity)
-        .def_readwrite("plasticity_decay", &akq::LearningParams::plasticity_decay);
-    m.def("check_learnable", &akq::check_learnable, "Raise LearningError unless the model can learn with the params.");
-    m.def("compile_learning", &akq::compile_learning, "Draw the last layer's weights from a seed; set its learning state.");
-    m.def("add_learning_classes", &akq::add_learning_classes, "Append classes of new drawn units to the last layer.");
-    m.def("fit_last_layer", &fit, "Learn from the last layer's inputs; (potentials before each update, counter).");
+    m.def("check_learnable", &akq::check_learnable, py::arg("model"), py::arg("params"),
+          "Raise LearningError unless the model can learn with the params.");
+    m.def("compile_learning", &akq::compile_learning, py::arg("model"), py::arg("params"), py::arg("seed"),
+          "Draw the last layer's weights from a seed; set its learning state.");
+    m.def("add_learning_classes", &akq::add_learning_classes, py::arg("model"), py::arg("count"), py::arg("seed"),
+          "Append classes of new drawn units to the last layer.");
+    m.def("fit_last_layer", &fit, py::arg("layer"), py::arg("params"), py::arg("inputs"), py::arg("labels"),
+          py::arg("counter"), "Learn from the last layer's inputs; (potentials before each update, counter).");
 }
 
 }  // namespace akq_bindings

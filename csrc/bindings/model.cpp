@@ -91,6 +91,15 @@ void bind_model(py::module_& m) {
                 l.thswap = from_numpy<int32_t>(a);
             });
 
+    py::class_<akq::LearningParams>(m, "LearningParams")
+        .def(py::init<>())
+        .def_readwrite("num_weights", &akq::LearningParams::num_weights)
+        .def_readwrite("num_classes", &akq::LearningParams::num_classes)
+        .def_readwrite("initial_plasticity", &akq::LearningParams::initial_plasticity)
+        .def_readwrite("learning_competition", &akq::LearningParams::learning_competition)
+        .def_readwrite("min_plasticity", &akq::LearningParams::min_plasticity)
+        .def_readwrite("plasticity_decay", &akq::LearningParams::plasticity_decay);
+
     py::class_<akq::ModelSpec>(m, "ModelSpec")
         .def(py::init<>())
         .def_readwrite("layers", &akq::ModelSpec::layers)
