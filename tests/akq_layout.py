@@ -53,10 +53,31 @@ def encode_layer(d: dict) -> bytes:
     return out
 
 
-def encode(layers: list[dict], *, version=1, flags=0, reserved=0, layer_count=None, body_size=None,
+LEARNING = struct.Struct("<2i4d")  # num_weights, num_classes, the four plasticity parameters (version 2)
+PLASTICITY = ("initial_plasticity", "learning_competition", "min_plasticity", "plasticity_decay")
+
+
+def learning_dict(model) -> dict:
+    """The stored learning record of a model compiled for learning, as plain Python values."""
+    learning, last = model.learning, model.layers[-1]
+    return {"num_weights": learning.num_weights, "num_classes": learning.num_classes,
+            **{name: getattr(learning, name) for name in PLASTICITY},
+            "threshold_learning": [int(v) for v in last.get_variable("threshold_learning")],
+            "thswap": [int(v) for v in last.get_variable("thswap")]}
+
+
+def encode_learning(d: dict) -> bytes:
+    out = LEARNING.pack(d["num_weights"], d["num_classes"], *(d[name] for name in PLASTICITY))
+    for key in ("threshold_learning", "thswap"):
+        out += struct.pack(f"<I{len(d[key])}i", d.get(key + "_count", len(d[key])), *d[key])
+    return out
+
+
+def encode(layers: list[dict], *, version=None, learning=None, flags=0, reserved=0, layer_count=None, body_size=None,
            extra_body=b"", crc=None) -> bytes:
     """A .akq byte string; the keyword arguments forge individual header fields."""
-    body = b"".join(encode_layer(d) for d in layers) + extra_body
+    body = b"".join(encode_layer(d) for d in layers) + (encode_learning(learning) if learning else b"") + extra_body
+    version = (2 if learning else 1) if version is None else version
     head = HEADER.pack(MAGIC, version, flags, len(body) if body_size is None else body_size,
                        len(layers) if layer_count is None else layer_count, reserved)
     return with_crc(head + body + b"\0\0\0\0") if crc is None else head + body + struct.pack("<I", crc)
@@ -67,8 +88,9 @@ def with_crc(data: bytes) -> bytes:
     return data[:-4] + struct.pack("<I", zlib.crc32(data[:-4]))
 
 
-def decode(data: bytes) -> tuple[tuple, list[dict]]:
-    """(header fields, layer dicts) of a well-formed file; asserts the checksum and that no byte is left."""
+def decode(data: bytes) -> tuple[tuple, list[dict], dict | None]:
+    """(header fields, layer dicts, learning record or None) of a well-formed file; asserts the checksum
+    and that no byte is left."""
     header = HEADER.unpack_from(data)
     assert struct.unpack_from("<I", data, len(data) - 4)[0] == zlib.crc32(data[:-4])
     pos, layers = HEADER_SIZE, []
@@ -94,5 +116,14 @@ def decode(data: bytes) -> tuple[tuple, list[dict]]:
         d["act_step"] = data[pos + 4:pos + 4 + 4 * n]
         pos += 4 + 4 * n
         layers.append(d)
+    learning = None
+    if header[1] == 2:
+        values = LEARNING.unpack_from(data, pos)
+        learning = dict(zip(("num_weights", "num_classes", *PLASTICITY), values))
+        pos += LEARNING.size
+        for key in ("threshold_learning", "thswap"):
+            (n,) = struct.unpack_from("<I", data, pos)
+            learning[key] = list(struct.unpack_from(f"<{n}i", data, pos + 4))
+            pos += 4 + 4 * n
     assert pos == HEADER_SIZE + header[3] == len(data) - 4
-    return header, layers
+    return header, layers, learning

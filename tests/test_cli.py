@@ -258,7 +258,9 @@ def test_convert_several_models_in_parallel_reports_each_failure(keras_files, tm
 def test_keras_side_errors(keras_files, tmp_path):
     assert_user_error(akq_command("quantize", tmp_path / "none.keras"), "none.keras: no such file")
     (tmp_path / "model.h5").write_bytes(b"")
-    assert_user_error(akq_command("quantize", tmp_path / "model.h5"), "must end with .keras")
+    assert_user_error(akq_command("quantize", tmp_path / "model.h5"), "model.h5", "not a readable HDF5 file")
+    (tmp_path / "model.onnx").write_bytes(b"")
+    assert_user_error(akq_command("quantize", tmp_path / "model.onnx"), "must end with .keras", ".h5")
     assert_user_error(akq_command("convert", keras_files / "tiny.keras", "-o", tmp_path / "x.onnx"),
                       "must end with .akq")
     assert_user_error(akq_command("quantize", keras_files / "tiny.keras", "-o", tmp_path / "q.h5"),

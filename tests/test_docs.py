@@ -12,7 +12,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs"
 SPEC = DOCS / "spec"
-GUIDES = ["getting-started.md", "custom-quantizers.md", "hardware-errors.md", "deployment.md"]
+GUIDES = ["getting-started.md", "custom-quantizers.md", "hardware-errors.md", "deployment.md", "learning.md"]
 NEEDS_AKIDA = {"deployment.md"}
 # files a guide's code opens, copied into its working directory first
 GUIDE_FILES = {"deployment.md": {"cnn2snn_model.h5": ROOT / "tests" / "legacy_h5" / "case_0015" / "model.h5"}}

@@ -91,9 +91,9 @@ def assert_same_model(a: akq.Model, b: akq.Model):
 # -- round trips and the documented layout -----------------------------------------------------
 def test_bytes_follow_the_documented_layout(model, data, fields):
     assert data == layout.encode(fields)
-    header, layers = layout.decode(data)
-    assert header == (layout.MAGIC, akq.model.files.FORMAT_VERSION, 0, len(data) - 36, 4, 0)
-    assert layers == fields
+    header, layers, learning = layout.decode(data)
+    assert header == (layout.MAGIC, 1, 0, len(data) - 36, 4, 0)  # no learning state: still version 1
+    assert layers == fields and learning is None
     assert zlib.crc32(data[:-4]) == struct.unpack("<I", data[-4:])[0]
 
 
@@ -335,8 +335,9 @@ def test_a_wrong_checksum_is_named(data):
 
 
 @pytest.mark.parametrize("kwargs, match", [
-    (dict(version=0), "format version 0; this akq reads version 1"),
-    (dict(version=2), "format version 2"),
+    (dict(version=0), "format version 0; this akq reads versions 1 to 2"),
+    (dict(version=2), "num_weights needs 1 x 4 bytes"),  # a version-2 file must end with a learning record
+    (dict(version=3), "format version 3"),
     (dict(version=0xFFFFFFFF), "format version 4294967295"),
     (dict(flags=1), "flags/reserved"),
     (dict(reserved=0x80000000), "flags/reserved"),
@@ -521,3 +522,62 @@ def test_threads_save_and_load_concurrently(tmp_path):
     with ThreadPoolExecutor(4) as pool:
         results = list(pool.map(work, range(8)))
     assert results == [models[i % 4].to_bytes() for i in range(8)]
+
+
+# -- version 2: the learning record of a model compiled for learning (docs/learning.md) ------------
+def learning_model() -> akq.Model:
+    """A compiled model that has learned a little, so every learning variable is non-trivial."""
+    model = akq.Model([akq.InputData((2, 3, 4), input_bits=1, name="in"),
+                       akq.FullyConnected(6, name="learner", weights_bits=1, activation=False)])
+    model.compile(akq.AkidaUnsupervised(7, num_classes=3, initial_plasticity=0.8, learning_competition=0.3,
+                                        min_plasticity=0.2, plasticity_decay=0.15), seed=5)
+    rng = np.random.default_rng(5)
+    model.fit((rng.random((12, 2, 3, 4)) < 0.5).astype(np.uint8), rng.integers(0, 3, 12))
+    return model
+
+
+def test_a_learning_model_is_version_2_with_the_documented_record():
+    model = learning_model()
+    data = model.to_bytes()
+    learning = layout.learning_dict(model)
+    assert data == layout.encode([layout.layer_dict(layer) for layer in model.layers], learning=learning)
+    header, _, stored = layout.decode(data)
+    assert header[1] == 2 == akq.model.files.FORMAT_VERSION and stored == learning
+
+
+def test_learning_state_survives_bytes_files_and_pickling(tmp_path):
+    model = learning_model()
+    model.save(tmp_path / "learner.akq")
+    for copy_ in (akq.Model.from_bytes(model.to_bytes()), akq.load_model(tmp_path / "learner.akq"),
+                  pickle.loads(pickle.dumps(model))):
+        assert copy_.learning == model.learning
+        assert copy_.to_bytes() == model.to_bytes()
+        for name in ("weights", "threshold_learning", "thswap"):
+            np.testing.assert_array_equal(copy_.layers[-1].get_variable(name), model.layers[-1].get_variable(name))
+
+
+def test_learning_goes_on_after_loading():
+    model = learning_model()
+    inputs = (np.random.default_rng(6).random((5, 2, 3, 4)) < 0.5).astype(np.uint8)
+    first, second = akq.Model.from_bytes(model.to_bytes()), akq.Model.from_bytes(model.to_bytes())
+    for copy_ in (first, second):
+        copy_.layers[-1].set_variable("threshold_learning", np.zeros(6, np.int32))  # every unit may learn again
+    np.testing.assert_array_equal(first.fit(inputs), second.fit(inputs))
+    assert first.to_bytes() == second.to_bytes()
+    assert (first.layers[-1].get_variable("weights") != model.layers[-1].get_variable("weights")).any()
+
+
+def test_forged_learning_records_are_rejected():
+    model = learning_model()
+    fields = [layout.layer_dict(layer) for layer in model.layers]
+    good = layout.learning_dict(model)
+    for change, match in [(dict(num_weights=25), "num_weights=25 must be in \\[1, 24\\]"),
+                          (dict(num_classes=4), "cannot be split evenly into num_classes=4"),
+                          (dict(min_plasticity=1.5), "must be in \\[0, 1\\]"),
+                          (dict(plasticity_decay=float("nan")), "must be in \\[0, 1\\]"),
+                          (dict(thswap=[1, 2]), "thswap has 2 values, expected 6"),
+                          (dict(thswap_count=2**31), "thswap needs 2147483648 x 4 bytes")]:
+        assert_rejected(layout.encode(fields, learning={**good, **change}), match)
+    unlearnable = [dict(fields[0]), dict(fields[1], weights_bits=2)]
+    assert_rejected(layout.encode(unlearnable, learning=good), "only 1-bit weights learn")
+    assert_rejected(layout.encode(fields, learning=good)[:-9], "truncated")

@@ -12,6 +12,8 @@ enum class ErrorKind {
     Hardware,         // a layer or value the AKD1000 cannot take       -> akq.errors.HardwareError
     Engine,           // a model the engine cannot run (e.g. zero step) -> akq.errors.EngineError
     Quantization,     // a bad kernel, scale factor or bitwidth to quantize -> akq.errors.QuantizationError
+    Learning,         // a model or optimizer that cannot learn         -> akq.errors.LearningError
+    LearningState,    // learning not compiled, a label out of range    -> akq.errors.LearningStateError
     Path,             // a path akq will not read or replace (not a regular file) -> akq.errors.PathError
 };
 

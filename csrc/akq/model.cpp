@@ -6,6 +6,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "akq/engine/learning.hpp"
 #include "akq/error.hpp"
 
 namespace akq {
@@ -171,6 +172,7 @@ std::array<int32_t, 3> output_dims(const LayerSpec& l) {
 
 void check_variables(const LayerSpec& l) {
     if (l.type == LayerType::InputData) {
+        if (!l.threshold_learning.empty() || !l.thswap.empty()) fail(l, "an InputData layer has no learning state");
         check_empty(l, l.weights, "weights");
         check_empty(l, l.weights_pw, "weights_pw");
         if (!l.threshold.empty() || !l.act_step.empty()) fail(l, "an InputData layer has no threshold or act_step");
@@ -191,6 +193,12 @@ void check_variables(const LayerSpec& l) {
     for (float s : l.act_step)
         if (!std::isfinite(s) || s < 1.0f / 16.0f)
             fail(l, "act_step " + std::to_string(s) + " is not supported: it must be finite and at least 1/16");
+    if (!l.threshold_learning.empty() && l.threshold_learning.size() != f)
+        fail(l, "threshold_learning has " + std::to_string(l.threshold_learning.size()) + " values, expected " +
+                    std::to_string(f));
+    if (l.thswap.size() != l.threshold_learning.size())
+        fail(l, "thswap has " + std::to_string(l.thswap.size()) + " values, expected " +
+                    std::to_string(l.threshold_learning.size()) + " (as many as threshold_learning)");
 }
 
 void check_model(const ModelSpec& m) {
@@ -218,7 +226,10 @@ void check_model(const ModelSpec& m) {
                             std::to_string(prev.input_bits) + ")");
         }
         check_variables(l);
+        if (!l.thswap.empty() && (i + 1 != m.layers.size() || !m.learning))
+            fail(l, "it holds learning state (threshold_learning, thswap) but is not the compiled last layer");
     }
+    if (m.learning) check_learning(m);
 }
 
 }  // namespace akq

@@ -3,6 +3,7 @@
 #pragma once
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -46,10 +47,24 @@ struct LayerSpec {
     Int8Tensor weights_pw;      // SeparableConvolutional only
     std::vector<int32_t> threshold;  // (F,)
     std::vector<float> act_step;     // (F,)
+    // Edge learning state of a compiled last layer (docs/learning.md); empty otherwise.
+    std::vector<int32_t> threshold_learning;  // (F,)
+    std::vector<int32_t> thswap;              // (F,)
+};
+
+// The optimizer of the last layer's edge learning (akq.AkidaUnsupervised, docs/learning.md).
+struct LearningParams {
+    int32_t num_weights = 1;
+    int32_t num_classes = 1;
+    double initial_plasticity = 1.0;
+    double learning_competition = 0.0;
+    double min_plasticity = static_cast<double>(0.1f);  // the reference's default: a float32 0.1
+    double plasticity_decay = 0.25;
 };
 
 struct ModelSpec {
     std::vector<LayerSpec> layers;
+    std::optional<LearningParams> learning;  // set once the model is compiled for learning
 };
 
 }  // namespace akq

@@ -26,5 +26,6 @@ void bind_convert(py::module_& m);
 void bind_engine(py::module_& m);
 void bind_io(py::module_& m);
 void bind_device(py::module_& m);
+void bind_learning(py::module_& m);
 
 }  // namespace akq_bindings

@@ -75,11 +75,35 @@ void bind_model(py::module_& m) {
             },
             [](akq::LayerSpec& l, const py::array_t<float, py::array::c_style | py::array::forcecast>& a) {
                 l.act_step = from_numpy<float>(a);
+            })
+        .def_property(
+            "threshold_learning",
+            [](const akq::LayerSpec& l) {
+                return to_numpy(l.threshold_learning, {static_cast<py::ssize_t>(l.threshold_learning.size())});
+            },
+            [](akq::LayerSpec& l, const py::array_t<int32_t, py::array::c_style | py::array::forcecast>& a) {
+                l.threshold_learning = from_numpy<int32_t>(a);
+            })
+        .def_property(
+            "thswap",
+            [](const akq::LayerSpec& l) { return to_numpy(l.thswap, {static_cast<py::ssize_t>(l.thswap.size())}); },
+            [](akq::LayerSpec& l, const py::array_t<int32_t, py::array::c_style | py::array::forcecast>& a) {
+                l.thswap = from_numpy<int32_t>(a);
             });
+
+    py::class_<akq::LearningParams>(m, "LearningParams")
+        .def(py::init<>())
+        .def_readwrite("num_weights", &akq::LearningParams::num_weights)
+        .def_readwrite("num_classes", &akq::LearningParams::num_classes)
+        .def_readwrite("initial_plasticity", &akq::LearningParams::initial_plasticity)
+        .def_readwrite("learning_competition", &akq::LearningParams::learning_competition)
+        .def_readwrite("min_plasticity", &akq::LearningParams::min_plasticity)
+        .def_readwrite("plasticity_decay", &akq::LearningParams::plasticity_decay);
 
     py::class_<akq::ModelSpec>(m, "ModelSpec")
         .def(py::init<>())
-        .def_readwrite("layers", &akq::ModelSpec::layers);
+        .def_readwrite("layers", &akq::ModelSpec::layers)
+        .def_readwrite("learning", &akq::ModelSpec::learning);
 
     m.def("output_dims", &akq::output_dims, "Output (D0, D1, F) of a layer from its parameters and input_dims.");
     m.def("expected_weights_shape", &akq::expected_weights_shape);

@@ -16,6 +16,8 @@ const char* error_class_name(akq::ErrorKind kind) {
         case akq::ErrorKind::Hardware: return "HardwareError";
         case akq::ErrorKind::Engine: return "EngineError";
         case akq::ErrorKind::Quantization: return "QuantizationError";
+        case akq::ErrorKind::Learning: return "LearningError";
+        case akq::ErrorKind::LearningState: return "LearningStateError";
         case akq::ErrorKind::Path: return "PathError";
     }
     return "AkqError";
@@ -43,4 +45,5 @@ PYBIND11_MODULE(_core, m) {
     akq_bindings::bind_engine(m);
     akq_bindings::bind_io(m);
     akq_bindings::bind_device(m);
+    akq_bindings::bind_learning(m);
 }

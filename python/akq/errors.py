@@ -33,6 +33,14 @@ class ModelFileError(AkqError, ValueError):
     """A .akq file or byte string that is truncated, corrupted or of an unknown version."""
 
 
+class LearningError(AkqError, ValueError):
+    """A model or optimizer that cannot learn on the chip (last layer, bits, activation, parameters)."""
+
+
+class LearningStateError(AkqError, RuntimeError):
+    """Learning asked of a model in the wrong state (not compiled, compiled twice) or a label out of range."""
+
+
 class HardwareError(AkqError, RuntimeError):
     """A layer or value that does not fit the AKD1000 (mapping and programming limits)."""
 

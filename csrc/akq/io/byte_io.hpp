@@ -26,6 +26,11 @@ public:
         std::memcpy(&bits, &v, 4);
         u32(bits);
     }
+    void f64(double v) {
+        uint64_t bits;
+        std::memcpy(&bits, &v, 8);
+        u64(bits);
+    }
     void raw(const void* data, size_t size) {
         const auto* p = static_cast<const uint8_t*>(data);
         bytes_.insert(bytes_.end(), p, p + size);
@@ -80,6 +85,12 @@ public:
         const uint32_t bits = u32(what);
         float v;
         std::memcpy(&v, &bits, 4);
+        return v;
+    }
+    double f64(const char* what) {
+        const uint64_t bits = u64(what);
+        double v;
+        std::memcpy(&v, &bits, 8);
         return v;
     }
     void raw(void* out, size_t size, const char* what) {

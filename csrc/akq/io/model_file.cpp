@@ -144,7 +144,33 @@ LayerSpec read_layer(ByteReader& r) {
     return l;
 }
 
+void write_learning(ByteWriter& w, const ModelSpec& model) {
+    const LearningParams& p = *model.learning;
+    const LayerSpec& last = model.layers.back();
+    w.i32(p.num_weights);
+    w.i32(p.num_classes);
+    for (double v : {p.initial_plasticity, p.learning_competition, p.min_plasticity, p.plasticity_decay}) w.f64(v);
+    for (const auto* values : {&last.threshold_learning, &last.thswap}) {
+        w.u32(static_cast<uint32_t>(values->size()));
+        for (int32_t v : *values) w.i32(v);
+    }
+}
+
+void read_learning(ByteReader& r, ModelSpec& model) {
+    if (model.layers.empty()) corrupt("a learning record needs a layer to learn");
+    LearningParams p;
+    p.num_weights = r.i32("num_weights");
+    p.num_classes = r.i32("num_classes");
+    for (double* v : {&p.initial_plasticity, &p.learning_competition, &p.min_plasticity, &p.plasticity_decay})
+        *v = r.f64("learning parameter");
+    LayerSpec& last = model.layers.back();
+    last.threshold_learning = read_array<int32_t>(r, "threshold_learning", [&r](const char* w) { return r.i32(w); });
+    last.thswap = read_array<int32_t>(r, "thswap", [&r](const char* w) { return r.i32(w); });
+    model.learning = p;
+}
+
 struct Header {
+    uint32_t version = 0;
     uint32_t flags = 0;
     uint64_t body_size = 0;
     uint32_t layer_count = 0;
@@ -162,12 +188,13 @@ Header read_header(const uint8_t* data, size_t size) {
                                               " bytes, less than the " + std::to_string(kHeaderSize + kTrailerSize) +
                                               " of an empty file");
     ByteReader reader(data + sizeof kMagic, kHeaderSize - sizeof kMagic);
-    const uint32_t version = reader.u32("format version");
-    if (version != kFormatVersion)
-        throw Error(ErrorKind::ModelFile, "the .akq file has format version " + std::to_string(version) +
-                                              "; this akq reads version " + std::to_string(kFormatVersion) +
-                                              " only (save the model again with a matching akq)");
     Header header;
+    header.version = reader.u32("format version");
+    if (header.version < kFirstFormatVersion || header.version > kFormatVersion)
+        throw Error(ErrorKind::ModelFile, "the .akq file has format version " + std::to_string(header.version) +
+                                              "; this akq reads versions " + std::to_string(kFirstFormatVersion) +
+                                              " to " + std::to_string(kFormatVersion) +
+                                              " (save the model again with a matching akq)");
     header.flags = reader.u32("flags");
     header.body_size = reader.u64("body size");
     header.layer_count = reader.u32("layer count");
@@ -194,12 +221,13 @@ std::vector<uint8_t> serialize(const ModelSpec& model) {
     check_model(model);
     ByteWriter w;
     w.raw(kMagic, sizeof kMagic);
-    w.u32(kFormatVersion);
+    w.u32(model.learning ? kFormatVersion : kFirstFormatVersion);
     w.u32(0);  // flags
     w.u64(0);  // body size, patched below
     w.u32(static_cast<uint32_t>(model.layers.size()));
     w.u32(0);  // reserved
     for (const LayerSpec& l : model.layers) write_layer(w, l);
+    if (model.learning) write_learning(w, model);
     w.patch_u64(16, w.size() - kHeaderSize);
     w.u32(crc32(w.bytes().data(), w.size()));
     return std::move(w.bytes());
@@ -209,7 +237,8 @@ ModelSpec deserialize(const uint8_t* data, size_t size) {
     const Header header = read_header(data, size);
     check_size(header, size);
     const size_t available = size - kHeaderSize - kTrailerSize;
-    const uint32_t flags = header.flags, reserved = header.reserved, layer_count = header.layer_count;
+    const uint32_t version = header.version, flags = header.flags, reserved = header.reserved;
+    const uint32_t layer_count = header.layer_count;
     uint32_t stored_crc = 0;
     for (int i = 0; i < 4; ++i) stored_crc |= static_cast<uint32_t>(data[size - 4 + i]) << (8 * i);
     const uint32_t actual_crc = crc32(data, size - kTrailerSize);
@@ -223,6 +252,7 @@ ModelSpec deserialize(const uint8_t* data, size_t size) {
     ModelSpec model;
     model.layers.reserve(layer_count);
     for (uint32_t i = 0; i < layer_count; ++i) model.layers.push_back(read_layer(body));
+    if (version == 2) read_learning(body, model);
     if (body.remaining() != 0)
         corrupt(std::to_string(body.remaining()) + " bytes are left after the last of " +
                 std::to_string(layer_count) + " layers");

@@ -11,7 +11,10 @@
 namespace akq::io {
 
 constexpr uint8_t kMagic[8] = {0x89, 'A', 'K', 'Q', '\r', '\n', 0x1A, '\n'};
-constexpr uint32_t kFormatVersion = 1;
+// Version 2 adds the learning record of a model compiled for learning; a model without learning
+// state is still written as version 1, and both versions are read.
+constexpr uint32_t kFormatVersion = 2;
+constexpr uint32_t kFirstFormatVersion = 1;
 constexpr size_t kHeaderSize = 32;   // magic, version, flags, body size, layer count, reserved
 constexpr size_t kTrailerSize = 4;   // CRC-32 of everything before it
 

@@ -73,7 +73,8 @@ def to_akida(model):
             result.add(getattr(akida, kind)(**_akida_kwargs(akida, layer)))
             target = result.layers[-1]
             for name in layer.variables:
-                target.set_variable(name, layer.get_variable(name))
+                if name not in ("threshold_learning", "thswap"):  # learning state is not carried (docs/learning.md)
+                    target.set_variable(name, layer.get_variable(name))
         except (RuntimeError, ValueError, TypeError) as error:
             raise AkidaCompatibilityError(
                 f"layer '{layer.name}' ({kind}): akida {akida.__version__} refuses it ({error}); change this "

@@ -16,7 +16,8 @@ Padding = _core.Padding
 PoolType = _core.PoolType
 
 # variable name -> dtype the layer stores it in
-_VARIABLE_DTYPES = {"weights": np.int8, "weights_pw": np.int8, "threshold": np.int32, "act_step": np.float32}
+_VARIABLE_DTYPES = {"weights": np.int8, "weights_pw": np.int8, "threshold": np.int32, "act_step": np.float32,
+                    "threshold_learning": np.int32, "thswap": np.int32}
 
 _INT32 = (-2**31, 2**31 - 1)
 _PADDINGS = {"same": Padding.Same, "valid": Padding.Valid}
@@ -169,6 +170,8 @@ class Layer:
         names = ["weights", "threshold", "act_step"]
         if self._type == LayerType.SeparableConvolutional:
             names.insert(1, "weights_pw")
+        if len(self._spec.thswap):  # a last layer compiled for learning (akq/learning.py)
+            names += ["threshold_learning", "thswap"]
         return names
 
     def _check_variable_name(self, name: str):
@@ -180,7 +183,8 @@ class Layer:
             raise LayerError(f"layer '{self.name}': add it to a Model before reading or setting its variables")
 
     def get_variable(self, name: str) -> np.ndarray:
-        """A copy of variable `name` ('weights', 'weights_pw', 'threshold' or 'act_step')."""
+        """A copy of variable `name` ('weights', 'weights_pw', 'threshold', 'act_step'; 'threshold_learning'
+        and 'thswap' once compiled for learning)."""
         self._check_variable_name(name)
         return getattr(self._spec, name)
 

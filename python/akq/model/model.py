@@ -32,6 +32,7 @@ class Model:
         self._layers: list[Layer] = []
         self._inference = None  # the compiled engine, rebuilt after any change
         self.sequences = None  # set by map()
+        self._learning = None  # akq/learning.py LearningState once compiled for learning
         try:
             layers = [] if layers is None else list(layers)
         except TypeError:
@@ -49,6 +50,9 @@ class Model:
         """Append `layer`: its input is the previous layer's output; variables start at zero."""
         if not isinstance(layer, Layer):
             raise LayerError(f"Model.add expects an akq layer (e.g. akq.Convolutional), got {type(layer).__name__}")
+        if self._learning is not None:
+            raise LayerError("the model is compiled for learning: its last layer must stay last; add layers "
+                             "before compile")
         if layer._model is not None:
             raise LayerError(f"layer '{layer.name}' already belongs to a model; create a new layer object")
         spec = layer._spec
@@ -85,6 +89,10 @@ class Model:
             layer = layer_from_spec(spec)
             layer._model = model
             model._layers.append(layer)
+        if model_spec.learning is not None:
+            from ..learning import LearningState
+
+            model._learning = LearningState(model_spec.learning)
         return model
 
     @property
@@ -92,9 +100,12 @@ class Model:
         """The model as a C++ ModelSpec (the plain data the engine, the files and the mapper take)."""
         spec = _core.ModelSpec()
         spec.layers = [layer._spec for layer in self._layers]
+        spec.learning = self._learning.params if self._learning is not None else None
         return spec
 
-    def _invalidate(self):
+    def _invalidate(self, keep_learning=False):
+        if self._learning is not None and not keep_learning:
+            self._learning.reset()
         self._inference = None
         self.sequences = None
         for layer in self._layers:
@@ -144,6 +155,40 @@ class Model:
     def statistics(self) -> Statistics:
         """Per-layer events, sparsity and synaptic operations of the last forward pass."""
         return self._engine().statistics()
+
+    # -- edge learning: akq/learning.py ----------------------------------------------------------
+    def compile(self, optimizer, seed: int = 0) -> None:
+        """Prepare the last layer for learning with `optimizer` (akq.AkidaUnsupervised); its initial
+        binary weights are drawn from `seed`."""
+        from ..learning import compile
+
+        compile(self, optimizer, seed)
+
+    @property
+    def learning(self):
+        """The AkidaUnsupervised optimizer the model was compiled with, or None."""
+        from ..learning import AkidaUnsupervised
+
+        return None if self._learning is None else AkidaUnsupervised._from_params(self._learning.params)
+
+    def fit(self, inputs, input_labels=None, batch_size: int = 0) -> np.ndarray:
+        """Learn from `inputs` one after the other (labels: one per input, one for all, or None);
+        returns the last layer's int32 potentials of each input before its update."""
+        from ..learning import fit
+
+        return fit(self, inputs, input_labels, batch_size)
+
+    def predict_classes(self, inputs, num_classes: int = 0, batch_size: int = 0) -> np.ndarray:
+        """Class of each input: best unit // (units // num_classes); num_classes=0: one per unit."""
+        from ..learning import predict_classes
+
+        return predict_classes(self, inputs, num_classes, batch_size)
+
+    def add_classes(self, num_add_classes: int, seed: int = 0) -> None:
+        """Add classes of new learning units (weights drawn from `seed`), keeping the learned ones."""
+        from ..learning import add_classes
+
+        add_classes(self, num_add_classes, seed)
 
     # -- files: model/files.py -------------------------------------------------------------------
     def save(self, path) -> None:
