@@ -147,7 +147,7 @@ void test_short_channel_axis() {
 }
 
 void test_portable_and_avx2_agree() {
-    const akq::quantize_loops::Loops* avx2 = akq::quantize_loops::avx2_loops();
+    const akq::quantize_loops::Loops* avx2 = akq::quantize_loops::loops_for(akq::SimdLevel::Avx2);
     if (!avx2) {
         std::printf("no AVX2 on this machine: portable loops only\n");
         return;

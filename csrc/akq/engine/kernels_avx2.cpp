@@ -1,12 +1,13 @@
-// AVX2 kernels (this file is compiled with -mavx2): vpmaddwd on int16 pairs, 4 rows x 16 filters
-// of int32 accumulators per step. Same results as kernels_scalar.cpp, bit for bit.
+// AVX2 kernels (this file is compiled with -mavx2 -mfma -mbmi2): the products of kernels_simd.hpp
+// on ymm registers, and the activation, event counts and pooling that every x86 family shares.
+// Same results as kernels_scalar.cpp, bit for bit.
 #include "akq/engine/depthwise_scalar.hpp"
 #include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
 
 #if defined(__AVX2__)
-#include <immintrin.h>
+#include "akq/engine/kernels_simd.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -16,122 +17,20 @@ namespace akq {
 
 namespace {
 
-inline __m256i broadcast32(const void* p) {
-    int32_t v;
-    std::memcpy(&v, p, sizeof v);
-    return _mm256_set1_epi32(v);
-}
-
 inline __m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-// Rows x Blocks tile of int32 accumulators (Blocks consecutive 8-filter blocks): vpmaddwd of
-// broadcast int16 pairs with the packed weights.
-template <int Rows, int Blocks>
-void tile_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int16_t* w,
-              int64_t block_size, int32_t* c, int64_t ldc) {
-    __m256i acc[Rows][Blocks];
-    for (int r = 0; r < Rows; ++r)
-        for (int b = 0; b < Blocks; ++b) acc[r][b] = _mm256_setzero_si256();
-    for (int32_t seg = 0; seg < segments; ++seg) {
-        const int16_t* x = a + seg * stride;
-        for (int64_t u = 0; u < units; ++u, x += 2, w += kFilterBlock * 2) {
-            __m256i wv[Blocks];
-            for (int b = 0; b < Blocks; ++b) wv[b] = load(w + b * block_size);
-            for (int r = 0; r < Rows; ++r) {
-                const __m256i xv = broadcast32(x + r * lda);
-                for (int b = 0; b < Blocks; ++b) acc[r][b] = _mm256_add_epi32(acc[r][b], _mm256_madd_epi16(xv, wv[b]));
-            }
-        }
-    }
-    for (int r = 0; r < Rows; ++r)
-        for (int b = 0; b < Blocks; ++b)
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + b * kFilterBlock), acc[r][b]);
-}
-
-// Rows x Blocks tile for uint8 inputs: vpmaddubsw sums pairs of uint8 x int8 products into int16
-// lanes, `group` quads at a time (never overflowing, see plan.cpp), then vpmaddwd widens the int16
-// sums into int32 accumulators. Rows x Blocks <= 6 keeps both sets of sums in registers.
-template <int Rows, int Blocks>
-void tile_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int8_t* w,
-             int64_t block_size, int32_t group, int32_t* c, int64_t ldc) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256i acc[Rows][Blocks];
-    for (int r = 0; r < Rows; ++r)
-        for (int b = 0; b < Blocks; ++b) acc[r][b] = _mm256_setzero_si256();
-    for (int32_t seg = 0; seg < segments; ++seg) {
-        const uint8_t* x = a + seg * stride;
-        for (int64_t u0 = 0; u0 < units; u0 += group) {
-            const int64_t u1 = u0 + group < units ? u0 + group : units;
-            __m256i sum[Rows][Blocks];
-            for (int r = 0; r < Rows; ++r)
-                for (int b = 0; b < Blocks; ++b) sum[r][b] = _mm256_setzero_si256();
-            for (int64_t u = u0; u < u1; ++u, x += 4, w += kFilterBlock * 4) {
-                __m256i wv[Blocks];
-                for (int b = 0; b < Blocks; ++b) wv[b] = load(w + b * block_size);
-                for (int r = 0; r < Rows; ++r) {
-                    const __m256i xv = broadcast32(x + r * lda);
-                    for (int b = 0; b < Blocks; ++b)
-                        sum[r][b] = _mm256_add_epi16(sum[r][b], _mm256_maddubs_epi16(xv, wv[b]));
-                }
-            }
-            for (int r = 0; r < Rows; ++r)
-                for (int b = 0; b < Blocks; ++b)
-                    acc[r][b] = _mm256_add_epi32(acc[r][b], _mm256_madd_epi16(sum[r][b], ones));
-        }
-    }
-    for (int r = 0; r < Rows; ++r)
-        for (int b = 0; b < Blocks; ++b)
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + b * kFilterBlock), acc[r][b]);
-}
-
-// One group of Blocks filter blocks against every row, Rows at a time: the group's weights stay in
-// L1 while the rows pass (looping over rows outside would stream all weights from L2 per row tile).
-template <int Rows, int Blocks>
-void column_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
-                const int16_t* w, int64_t block_size, int32_t* c, int64_t ldc) {
-    int64_t m = 0;
-    for (; m + Rows <= rows; m += Rows)
-        tile_s16<Rows, Blocks>(a + m * lda, lda, segments, stride, units, w, block_size, c + m * ldc, ldc);
-    for (; m < rows; ++m) tile_s16<1, Blocks>(a + m * lda, lda, segments, stride, units, w, block_size, c + m * ldc, ldc);
-}
-
-template <int Rows, int Blocks>
-void column_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
-               const int8_t* w, int64_t block_size, int32_t group, int32_t* c, int64_t ldc) {
-    int64_t m = 0;
-    for (; m + Rows <= rows; m += Rows)
-        tile_u8<Rows, Blocks>(a + m * lda, lda, segments, stride, units, w, block_size, group, c + m * ldc, ldc);
-    for (; m < rows; ++m)
-        tile_u8<1, Blocks>(a + m * lda, lda, segments, stride, units, w, block_size, group, c + m * ldc, ldc);
-}
-
 // int16: 6 rows x 16 filters (12 accumulators, 2 weight vectors, a broadcast: 15 registers), or 8
-// rows x 8 filters for a lone block.
+// rows x 8 filters for the last 8-filter panel.
 void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
               const int16_t* packed, int32_t filters_padded, int32_t* c, int64_t ldc) {
-    const int32_t blocks = filters_padded / kFilterBlock;
-    const int64_t block_size = int64_t{segments} * units * kFilterBlock * 2;
-    int32_t b = 0;
-    for (; b + 2 <= blocks; b += 2)
-        column_s16<6, 2>(a, lda, rows, segments, stride, units, packed + b * block_size, block_size,
-                         c + b * kFilterBlock, ldc);
-    if (b < blocks)
-        column_s16<8, 1>(a, lda, rows, segments, stride, units, packed + b * block_size, block_size,
-                         c + b * kFilterBlock, ldc);
+    gemm_s16_t<Avx2Ops, Avx2Ops, 6, 1, 8>(a, lda, rows, segments, stride, units, packed, filters_padded, c, ldc);
 }
 
 // uint8: 3 rows x 16 filters or 6 rows x 8 filters (int16 sums and int32 accumulators: 14 registers).
 void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
              const int8_t* packed, int32_t filters_padded, int32_t group, int32_t* c, int64_t ldc) {
-    const int32_t blocks = filters_padded / kFilterBlock;
-    const int64_t block_size = int64_t{segments} * units * kFilterBlock * 4;
-    int32_t b = 0;
-    for (; b + 2 <= blocks; b += 2)
-        column_u8<3, 2>(a, lda, rows, segments, stride, units, packed + b * block_size, block_size, group,
-                        c + b * kFilterBlock, ldc);
-    if (b < blocks)
-        column_u8<6, 1>(a, lda, rows, segments, stride, units, packed + b * block_size, block_size, group,
-                        c + b * kFilterBlock, ldc);
+    gemm_u8_t<Avx2Ops, Avx2Ops, 3, 1, 6>(a, lda, rows, segments, stride, units, packed, filters_padded, group, c,
+                                         ldc);
 }
 
 // SPEC C.6 on 8 filters at a time: numerator (2^b z - 1) mod 2^28 in uint32 lanes, the quotient by
@@ -139,7 +38,7 @@ void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int6
 int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
                       const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,
                       uint8_t* out) {
-    const __m256i mask28 = _mm256_set1_epi32(0x0FFFFFFF), one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
+    const __m256i mask28 = _mm256_set1_epi32(arithmetic::kNumeratorMask), one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
     const __m256i top = _mm256_set1_epi32((1 << bits) - 1);
     const __m128i count = _mm_cvtsi32_si128(bits);
     const int64_t vector_end = filters / 8 * 8;
@@ -172,25 +71,10 @@ int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filter
     return events;
 }
 
-// 16 channels per step in int16 lanes: uint8 inputs widened, vpmullw by the tap weights, summed.
 int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
                     const int16_t* w, int16_t* out) {
     int64_t nonzero = 0;
-    int32_t c = 0;
-    for (; c + 16 <= channels; c += 16) {
-        __m256i acc = _mm256_setzero_si256();
-        for (int32_t a = 0; a < k0; ++a) {
-            const uint8_t* x = origin + a * row_stride + c;
-            const int16_t* wa = w + int64_t{a} * k1 * channels + c;
-            for (int32_t b = 0; b < k1; ++b, x += channels, wa += channels) {
-                const __m256i xv = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
-                acc = _mm256_add_epi16(acc, _mm256_mullo_epi16(xv, load(wa)));
-            }
-        }
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), acc);
-        const uint32_t zero = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi16(acc, _mm256_setzero_si256())));
-        nonzero += 16 - __builtin_popcount(zero) / 2;
-    }
+    const int32_t c = depthwise_vectors<Avx2Ops>(origin, row_stride, k0, k1, channels, 0, w, out, nonzero);
     return nonzero + depthwise16_channels(origin, row_stride, k0, k1, c, channels, w, out);
 }
 
@@ -236,7 +120,7 @@ int64_t count_events(const uint8_t* x, int64_t cells, int64_t channels, const in
 }
 
 void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled) {
-    const __m256i lo = _mm256_set1_epi32(-524288), hi = _mm256_set1_epi32(524287);
+    const __m256i lo = _mm256_set1_epi32(arithmetic::kPotentialMin), hi = _mm256_set1_epi32(arithmetic::kPotentialMax);
     const int64_t vector_end = g.filters / 8 * 8;
     for (int32_t u = 0; u < g.pool0; ++u) {
         const int32_t i0 = std::max(u * g.r0 - g.pad0, 0), i1 = std::min(u * g.r0 - g.pad0 + g.q0, g.out0);
@@ -273,9 +157,9 @@ void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled)
 
 }  // namespace
 
-const Kernels& avx2_kernels() {
+const Kernels* avx2_kernels() {
     static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise16, count_nonzero, count_events, max_pool};
-    return k;
+    return &k;
 }
 
 }  // namespace akq
@@ -283,8 +167,7 @@ const Kernels& avx2_kernels() {
 #else
 
 namespace akq {
-// Not an x86 build: the dispatcher never selects this level (best_simd_level() is Scalar).
-const Kernels& avx2_kernels() { return scalar_kernels(); }
+const Kernels* avx2_kernels() { return nullptr; }  // not an x86 build
 }  // namespace akq
 
 #endif

@@ -8,8 +8,11 @@
 
 namespace akq {
 
-// Filters are processed in blocks of this many int32 lanes (one AVX2 register).
+// Filters are padded to blocks of this many int32 lanes (one AVX2 register), and their weights laid
+// out in panels of kPanel filters (one AVX-512 register, two AVX2 ones); the last panel has
+// kFilterBlock filters when filters_padded is not a multiple of kPanel.
 constexpr int kFilterBlock = 8;
+constexpr int kPanel = 16;
 
 struct CompiledLayer {
     const LayerSpec* spec = nullptr;
@@ -30,8 +33,8 @@ struct CompiledLayer {
     int32_t segments = 1;
     int64_t run = 0, run_units = 0;
     bool small_inputs = false;
-    std::vector<int16_t> packed;   // int16 kernel: [F/8][segments][run_units][8][2]
-    std::vector<int8_t> packed8;   // uint8 kernel: [F/8][segments][run_units][8][4]
+    std::vector<int16_t> packed;   // int16 kernel: panels [segments][run_units][16 (or 8) filters][2]
+    std::vector<int8_t> packed8;   // uint8 kernel: panels [segments][run_units][16 (or 8) filters][4]
     int32_t int16_group = 1;       // quads the uint8 kernel may sum in int16 lanes without overflow
 
     // Convolutions read a padded copy of the input: (padded0, padded1, C) with the padding values,
@@ -72,6 +75,9 @@ struct CompiledLayer {
 
 // Compiles one validated layer; throws Error(Engine) for a step the engine cannot divide by.
 CompiledLayer compile_layer(const LayerSpec& spec);
+
+// floor(n / d) = (n * magic) >> shift for every n < 2^28 and 0 < d < 2^28.
+void reciprocal(uint32_t d, uint32_t& magic, uint32_t& shift);
 
 // Packs a dense [segments * run][F] weight matrix for a kernel reading `unit` values at a time.
 template <class T>
