@@ -112,11 +112,21 @@ def cmd_bench(args) -> None:
     best = min(timings)
     print(f"akq engine on this CPU ({args.threads or 'all'} threads), batch of {frames}, best of {args.repeat}: "
           f"{1e3 * best / frames:.3f} ms/frame, {frames / best:,.0f} frames/s")
+    print(kernels_text())
     print()
     print(hardware_text(model, inputs[: args.batch_size], "the inputs" if args.input else "random inputs"))
 
 
 # -- shared by the commands and the demo ----------------------------------------------------------
+def kernels_text() -> str:
+    """The SIMD kernel family the engine ran, and why not a better one if a family failed its self-check."""
+    from akq import _core
+
+    note = _core.simd_fallback_note()
+    text = f"kernels: {_core.simd_level()} (this CPU has {', '.join(_core.supported_simd_levels())})"
+    return text + (f"; fell back: {note}" if note else "")
+
+
 def random_inputs(model, count: int):
     """`count` random uint8 inputs of the model's shape (in [0, 15] for an InputData model's 4 bits)."""
     import numpy as np
