@@ -121,7 +121,7 @@ struct Panels {
 
 // Rows x Vecs tile of int32 accumulators, int16 A in units of 2 values.
 template <class Ops, int Rows, int Vecs>
-void tile_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int16_t* w,
+__attribute__((noinline)) void tile_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int16_t* w,
               Panels p, int32_t* c, int64_t ldc) {
     using V = typename Ops::V;
     V acc[Rows][Vecs];
@@ -145,7 +145,7 @@ void tile_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, i
 // Rows x Vecs tile, uint8 A in quads. Without VNNI, vpmaddubsw sums pairs of products into int16
 // lanes `group` quads at a time (never overflowing, see plan.cpp) before widening to int32.
 template <class Ops, int Rows, int Vecs>
-void tile_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int8_t* w,
+__attribute__((noinline)) void tile_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int8_t* w,
              Panels p, int32_t group, int32_t* c, int64_t ldc) {
     using V = typename Ops::V;
     V acc[Rows][Vecs];
