@@ -90,6 +90,13 @@ int64_t count_nonzero(const uint8_t* x, int64_t n) {
     return nonzero;
 }
 
+// Non-zero bytes of a cell of 2..32 channels from one 32-byte load (the caller keeps it in bounds).
+inline int64_t cell_events(const uint8_t* cell, int64_t channels) {
+    const uint32_t zero = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(load(cell), _mm256_setzero_si256())));
+    const uint32_t in_cell = channels == 32 ? ~0u : (1u << channels) - 1;
+    return channels - __builtin_popcount(zero & in_cell);
+}
+
 int64_t count_events(const uint8_t* x, int64_t cells, int64_t channels, const int64_t* fanout, int64_t* ops) {
     int64_t events = 0, total = 0, cell = 0;
     if (channels == 1) {  // e.g. gray images: 4 cells per step, fan-outs selected by the event masks
@@ -105,6 +112,12 @@ int64_t count_events(const uint8_t* x, int64_t cells, int64_t channels, const in
         int64_t lanes[4];
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes), sum);
         total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    } else if (channels <= 32) {  // one load per cell while 32 bytes from the cell stay inside x
+        for (; (cell * channels) + 32 <= cells * channels; ++cell) {
+            const int64_t n = cell_events(x + cell * channels, channels);
+            events += n;
+            total += n * fanout[cell];
+        }
     }
     for (; cell < cells; ++cell) {
         const int64_t n = channels >= 32 ? count_nonzero(x + cell * channels, channels) : [&] {
@@ -119,37 +132,37 @@ int64_t count_events(const uint8_t* x, int64_t cells, int64_t channels, const in
     return events;
 }
 
+// Potential rows are ld >= filters rounded up to 8 apart, so whole vectors are read; only the
+// store of a last partial vector is masked.
 void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled) {
     const __m256i lo = _mm256_set1_epi32(arithmetic::kPotentialMin), hi = _mm256_set1_epi32(arithmetic::kPotentialMax);
-    const int64_t vector_end = g.filters / 8 * 8;
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(g.filters % 8)),
+                                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     for (int32_t u = 0; u < g.pool0; ++u) {
         const int32_t i0 = std::max(u * g.r0 - g.pad0, 0), i1 = std::min(u * g.r0 - g.pad0 + g.q0, g.out0);
         for (int32_t v = 0; v < g.pool1; ++v) {
             const int32_t j0 = std::max(v * g.r1 - g.pad1, 0), j1 = std::min(v * g.r1 - g.pad1 + g.q1, g.out1);
             int32_t* out = pooled + (int64_t{u} * g.pool1 + v) * g.filters;
+            const int32_t* window = potentials + (int64_t{i0} * g.out1 + j0) * g.ld;
+            const bool two_by_two = i1 - i0 == 2 && j1 - j0 == 2;  // the common window, unrolled
+            const int64_t down = int64_t{g.out1} * g.ld;
             for (int64_t f = 0; f < g.filters; f += 8) {
-                const bool full = f < vector_end;
                 __m256i m = _mm256_set1_epi32(INT32_MIN);
-                for (int32_t i = i0; i < i1; ++i)
-                    for (int32_t j = j0; j < j1; ++j) {
-                        const int32_t* p = potentials + (int64_t{i} * g.out1 + j) * g.ld + f;
-                        if (full) {
-                            m = _mm256_max_epi32(m, load(p));
-                        } else {
-                            alignas(32) int32_t tail[8];
-                            _mm256_store_si256(reinterpret_cast<__m256i*>(tail), m);
-                            for (int64_t l = 0; l < g.filters - f; ++l) tail[l] = std::max(tail[l], p[l]);
-                            m = _mm256_load_si256(reinterpret_cast<const __m256i*>(tail));
-                        }
-                    }
-                m = _mm256_min_epi32(_mm256_max_epi32(m, lo), hi);
-                if (full) {
-                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + f), m);
+                if (two_by_two) {
+                    const int32_t* p = window + f;
+                    m = _mm256_max_epi32(_mm256_max_epi32(load(p), load(p + g.ld)),
+                                         _mm256_max_epi32(load(p + down), load(p + down + g.ld)));
                 } else {
-                    alignas(32) int32_t tail[8];
-                    _mm256_store_si256(reinterpret_cast<__m256i*>(tail), m);
-                    std::copy_n(tail, g.filters - f, out + f);
+                    for (int32_t i = 0; i < i1 - i0; ++i) {
+                        const int32_t* p = window + i * down + f;
+                        for (int32_t j = 0; j < j1 - j0; ++j, p += g.ld) m = _mm256_max_epi32(m, load(p));
+                    }
                 }
+                m = _mm256_min_epi32(_mm256_max_epi32(m, lo), hi);
+                if (f + 8 <= g.filters)
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + f), m);
+                else
+                    _mm256_maskstore_epi32(out + f, tail, m);
             }
         }
     }
