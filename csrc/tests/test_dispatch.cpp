@@ -36,8 +36,8 @@ void wrong_gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments
     if (rows == 13 && fp == 40) c[ldc * (rows - 1) + fp - 1] += 1;  // one lane of one shape
 }
 int64_t wrong_depthwise(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
-                        const int16_t* w, int16_t* out) {
-    const int64_t n = akq::scalar_kernels().depthwise16(origin, row_stride, k0, k1, channels, w, out);
+                        const int16_t* w, const int8_t* pairs, int16_t* out) {
+    const int64_t n = akq::scalar_kernels().depthwise16(origin, row_stride, k0, k1, channels, w, pairs, out);
     if (channels > 64) out[channels - 1] ^= 1;
     return n;
 }

@@ -71,10 +71,35 @@ int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filter
     return events;
 }
 
+// Blocks of 32 channels: the inputs of two taps interleaved (vpunpck{l,h}bw), one vpmaddubsw per
+// tap pair and 16 channels summing both taps' products (at most 2 * 15 * 128: no saturation, and the
+// sums fit int16 by plan.cpp); then 16 channels at a time (vpmullw), then one at a time.
 int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
-                    const int16_t* w, int16_t* out) {
+                    const int16_t* w, const int8_t* pairs, int16_t* out) {
+    const int32_t taps = k0 * k1;
     int64_t nonzero = 0;
-    const int32_t c = depthwise_vectors<Avx2Ops>(origin, row_stride, k0, k1, channels, 0, w, out, nonzero);
+    int32_t c = 0;
+    for (; c + 32 <= channels; c += 32) {
+        __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
+        const uint8_t* row = origin + c;  // the next tap: row a, column b
+        int32_t b = 0;
+        auto next_tap = [&] {
+            const uint8_t* x = row + int64_t{b} * channels;
+            if (++b == k1) b = 0, row += row_stride;
+            return x;
+        };
+        for (int32_t t = 0; t < taps; t += 2, pairs += 64) {
+            const uint8_t* first_tap = next_tap();
+            const __m256i x0 = load(first_tap), x1 = load(t + 1 < taps ? next_tap() : first_tap);  // weight 0
+            lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_unpacklo_epi8(x0, x1), load(pairs)));
+            hi = _mm256_add_epi16(hi, _mm256_maddubs_epi16(_mm256_unpackhi_epi8(x0, x1), load(pairs + 32)));
+        }
+        const __m256i first = _mm256_permute2x128_si256(lo, hi, 0x20), second = _mm256_permute2x128_si256(lo, hi, 0x31);
+        Avx2Ops::store16(out + c, first);
+        Avx2Ops::store16(out + c + 16, second);
+        nonzero += 32 - Avx2Ops::zeros16(first) - Avx2Ops::zeros16(second);
+    }
+    c = depthwise_vectors<Avx2Ops>(origin, row_stride, k0, k1, channels, c, w, out, nonzero);
     return nonzero + depthwise16_channels(origin, row_stride, k0, k1, c, channels, w, out);
 }
 

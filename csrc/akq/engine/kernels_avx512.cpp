@@ -1,6 +1,5 @@
 // AVX-512 (F, BW, VL) kernels (compiled with -mavx512bw -mavx512vl): the products of
-// kernels_simd.hpp and the depthwise sums on zmm registers; the rest is the AVX2 family's.
-#include "akq/engine/depthwise_scalar.hpp"
+// kernels_simd.hpp on zmm registers; the rest is the AVX2 family's.
 #include "akq/engine/kernels.hpp"
 
 #if defined(__AVX512BW__) && defined(__AVX512VL__)
@@ -24,14 +23,6 @@ void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int6
                                              c, ldc);
 }
 
-int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
-                    const int16_t* w, int16_t* out) {
-    int64_t nonzero = 0;
-    int32_t c = depthwise_vectors<Avx512Ops>(origin, row_stride, k0, k1, channels, 0, w, out, nonzero);
-    c = depthwise_vectors<Avx2Ops>(origin, row_stride, k0, k1, channels, c, w, out, nonzero);
-    return nonzero + depthwise16_channels(origin, row_stride, k0, k1, c, channels, w, out);
-}
-
 }  // namespace
 
 const Kernels* avx512_kernels() {
@@ -39,7 +30,6 @@ const Kernels* avx512_kernels() {
         Kernels family = *avx2_kernels();
         family.gemm_s16 = gemm_s16;
         family.gemm_u8 = gemm_u8;
-        family.depthwise16 = depthwise16;
         return family;
     }();
     return &k;

@@ -60,7 +60,7 @@ int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filter
 }
 
 int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
-                    const int16_t* w, int16_t* out) {
+                    const int16_t* w, const int8_t* /*pairs*/, int16_t* out) {
     return depthwise16_channels(origin, row_stride, k0, k1, 0, channels, w, out);
 }
 

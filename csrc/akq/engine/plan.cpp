@@ -105,6 +105,21 @@ std::vector<T> pack_weights(const std::vector<int32_t>& dense, int32_t segments,
     return packed;
 }
 
+std::vector<int8_t> pack_depthwise_pairs(const std::vector<int16_t>& w, int32_t k0, int32_t k1, int32_t channels) {
+    const int32_t taps = k0 * k1, pairs = (taps + 1) / 2, blocks = channels / 32;
+    std::vector<int8_t> packed(static_cast<size_t>(blocks) * pairs * 64, 0);
+    for (int32_t block = 0; block < blocks; ++block)
+        for (int32_t p = 0; p < pairs; ++p)
+            for (int32_t half = 0; half < 2; ++half)
+                for (int32_t lane = 0; lane < 16; ++lane)
+                    for (int32_t j = 0; j < 2 && 2 * p + j < taps; ++j) {
+                        const int32_t c = block * 32 + lane % 8 + 8 * half + 16 * (lane / 8);
+                        packed[((int64_t{block} * pairs + p) * 2 + half) * 32 + 2 * lane + j] =
+                            static_cast<int8_t>(w[int64_t{2 * p + j} * channels + c]);
+                    }
+    return packed;
+}
+
 template std::vector<int16_t> pack_weights(const std::vector<int32_t>&, int32_t, int64_t, int, int32_t);
 template std::vector<int8_t> pack_weights(const std::vector<int32_t>&, int32_t, int64_t, int, int32_t);
 
@@ -186,6 +201,7 @@ CompiledLayer compile_layer(const LayerSpec& spec) {
             for (int32_t b = 0; b < c.k1; ++b)
                 for (int32_t ch = 0; ch < C; ++ch)
                     c.depthwise[(int64_t{a} * c.k1 + b) * C + ch] = W[tap(a, b) * C + ch];
+        c.depthwise_pairs = pack_depthwise_pairs(c.depthwise, c.k0, c.k1, C);
         c.depth = C;
         c.pointwise.assign(spec.weights_pw.data.begin(), spec.weights_pw.data.end());
         // Inputs after an activation are at most 4 bits (SPEC C.1).

@@ -2,6 +2,7 @@
 // shapes (whole and partial panels, row tails, int16 groups, channel tails) against the scalar
 // kernels, which define the arithmetic. Runs once per family, in well under a millisecond.
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "akq/engine/kernels.hpp"
@@ -57,16 +58,18 @@ bool products_agree(const Kernels& k, const Kernels& ref, Lcg& g) {
 }
 
 bool depthwise_agrees(const Kernels& k, const Kernels& ref, Lcg& g) {
-    for (int32_t channels : {5, 16, 40, 72}) {
-        const int64_t row_stride = 4 * channels;
-        const auto x = values<uint8_t>(g, 3 * row_stride, 0, 15);
-        const auto w = values<int16_t>(g, 9 * channels, -128, 127);
-        std::vector<int16_t> o1(channels), o2(channels);
-        if (ref.depthwise16(x.data(), row_stride, 3, 3, channels, w.data(), o1.data()) !=
-                k.depthwise16(x.data(), row_stride, 3, 3, channels, w.data(), o2.data()) ||
-            o1 != o2)
-            return false;
-    }
+    for (int32_t channels : {5, 16, 40, 56, 72})
+        for (const auto& [k0, k1] : {std::pair{3, 3}, std::pair{1, 2}}) {
+            const int64_t row_stride = 4 * channels;
+            const auto x = values<uint8_t>(g, k0 * row_stride, 0, 15);
+            const auto w = values<int16_t>(g, k0 * k1 * channels, -128, 127);
+            const auto pairs = pack_depthwise_pairs(w, k0, k1, channels);
+            std::vector<int16_t> o1(channels), o2(channels);
+            if (ref.depthwise16(x.data(), row_stride, k0, k1, channels, w.data(), pairs.data(), o1.data()) !=
+                    k.depthwise16(x.data(), row_stride, k0, k1, channels, w.data(), pairs.data(), o2.data()) ||
+                o1 != o2)
+                return false;
+        }
     return true;
 }
 
