@@ -3,7 +3,7 @@
 Builds AkidaNet 0.5 at 224x224 and DS-CNN KWS (8-bit input layer, 4-bit weights and activations) by hand,
 with random weights whose thresholds are set layer by layer so that 40-60 % of the activations are zero on
 smooth random "natural" inputs, runs them on the engine, maps them and prints akq.Performance's estimates
-next to the published numbers (AKD1000-FACTS.md), then the effect of input sparsity.
+next to the published numbers (docs/spec D.7), then the effect of input sparsity.
 
     PYTHONPATH=python python bench/device.py [--frames 4] [--plot performance.png]
 """
@@ -15,10 +15,10 @@ import time
 
 import akq
 import numpy as np
-from akq.engine.performance import Performance
+from akq.device.performance import Performance
 
 RNG = np.random.default_rng(2024)
-STATIC_BOARD_W = 0.912  # the reference board's floor (AKD1000-FACTS)
+STATIC_BOARD_W = 0.912  # the reference board's floor (docs/spec D.7)
 PUBLISHED = {
     "AkidaNet 0.5/224": {"nps": 68, "clocks": 43_000_636, "frames": 10, "fps": 43.48, "energy_mj": 23.48,
                          "dynamic_mj": 2.51, "program": 1_361_244, "dense_clocks": 13.7e6},

@@ -1,4 +1,4 @@
-// model.map(device): which layers run on the chip, on which NPs, in which sequences (SPEC D.2).
+// model.map(device): which layers run on the chip, on which NPs, in which sequences (docs/spec D.2).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -12,7 +12,7 @@ namespace akq::device {
 
 enum class Backend : uint8_t { Hardware = 0, Software = 1 };
 
-// Minimal: as few NPs as each layer needs (the reference mapper of SPEC D, and the golden cases).
+// Minimal: as few NPs as each layer needs (the reference mapper of docs/spec D, and the golden cases).
 // AllNps: then spread the busiest layers over the free NPs for throughput (later akida releases' default).
 enum class MapMode : uint8_t { Minimal = 0, AllNps = 1 };
 
