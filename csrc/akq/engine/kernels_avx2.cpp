@@ -39,35 +39,37 @@ int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filter
                       const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,
                       uint8_t* out) {
     const __m256i mask28 = _mm256_set1_epi32(arithmetic::kNumeratorMask), one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
-    const __m256i top = _mm256_set1_epi32((1 << bits) - 1);
+    const __m256i top = _mm256_set1_epi32((1 << bits) - 1), low32 = _mm256_set1_epi64x(0xFFFFFFFF);
     const __m128i count = _mm_cvtsi32_si128(bits);
     const int64_t vector_end = filters / 8 * 8;
     int64_t events = 0;
-    for (int64_t r = 0; r < rows; ++r) {
-        const int32_t* row = p + r * ld;
-        uint8_t* dst = out + r * filters;
-        for (int64_t f = 0; f < vector_end; f += 8) {
-            const __m256i z = _mm256_sub_epi32(load(row + f), load(threshold + f));
+    // 8 filters against every row: their threshold and reciprocal stay in registers.
+    for (int64_t f = 0; f < vector_end; f += 8) {
+        const __m256i th = load(threshold + f), m_even = load(magic + f), m_odd = _mm256_srli_epi64(m_even, 32);
+        const __m256i s = load(shift + f), s_even = _mm256_and_si256(s, low32), s_odd = _mm256_srli_epi64(s, 32);
+        __m256i nonzero = zero;  // minus the count of non-zero levels, per lane
+        for (int64_t r = 0; r < rows; ++r) {
+            const __m256i z = _mm256_sub_epi32(load(p + r * ld + f), th);
             const __m256i num = _mm256_and_si256(_mm256_sub_epi32(_mm256_sll_epi32(z, count), one), mask28);
-            const __m256i m = load(magic + f), s = load(shift + f);
-            const __m256i s_even = _mm256_and_si256(s, _mm256_set1_epi64x(0xFFFFFFFF));
-            const __m256i s_odd = _mm256_srli_epi64(s, 32);
-            const __m256i q_even = _mm256_srlv_epi64(_mm256_mul_epu32(num, m), s_even);
-            const __m256i q_odd = _mm256_srlv_epi64(_mm256_mul_epu32(_mm256_srli_epi64(num, 32), _mm256_srli_epi64(m, 32)), s_odd);
+            const __m256i q_even = _mm256_srlv_epi64(_mm256_mul_epu32(num, m_even), s_even);
+            const __m256i q_odd = _mm256_srlv_epi64(_mm256_mul_epu32(_mm256_srli_epi64(num, 32), m_odd), s_odd);
             const __m256i q = _mm256_blend_epi32(q_even, _mm256_slli_epi64(q_odd, 32), 0xAA);
-            __m256i level = _mm256_min_epi32(_mm256_add_epi32(q, one), top);
-            level = _mm256_and_si256(level, _mm256_cmpgt_epi32(z, zero));
+            const __m256i level =
+                _mm256_and_si256(_mm256_min_epi32(_mm256_add_epi32(q, one), top), _mm256_cmpgt_epi32(z, zero));
             const __m128i packed16 = _mm_packus_epi32(_mm256_castsi256_si128(level), _mm256_extracti128_si256(level, 1));
-            const __m128i packed8 = _mm_packus_epi16(packed16, packed16);
-            _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + f), packed8);
-            events += __builtin_popcount(static_cast<uint32_t>(
-                _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(level, zero)))));
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(out + r * filters + f), _mm_packus_epi16(packed16, packed16));
+            nonzero = _mm256_add_epi32(nonzero, _mm256_cmpgt_epi32(level, zero));
         }
-        for (int64_t f = vector_end; f < filters; ++f) {
-            dst[f] = activate(row[f], threshold[f], step16[f], bits);
-            events += dst[f] != 0;
-        }
+        alignas(32) int32_t lanes[8];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), nonzero);
+        for (int32_t lane : lanes) events -= lane;
     }
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t f = vector_end; f < filters; ++f) {
+            const uint8_t v = activate(p[r * ld + f], threshold[f], step16[f], bits);
+            out[r * filters + f] = v;
+            events += v != 0;
+        }
     return events;
 }
 
