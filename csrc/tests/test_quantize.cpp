@@ -146,12 +146,7 @@ void test_short_channel_axis() {
     }
 }
 
-void test_portable_and_avx2_agree() {
-    const akq::quantize_loops::Loops* avx2 = akq::quantize_loops::loops_for(akq::SimdLevel::Avx2);
-    if (!avx2) {
-        std::printf("no AVX2 on this machine: portable loops only\n");
-        return;
-    }
+void check_loops_agree(const akq::quantize_loops::Loops& loops) {
     const akq::quantize_loops::Loops& portable = akq::quantize_loops::portable_loops();
     std::mt19937 rng(3);
     std::normal_distribution<float> normal(0.1f, 1.5f);
@@ -162,24 +157,30 @@ void test_portable_and_avx2_agree() {
         for (float& s : sf) s = std::fabs(normal(rng)) * 20.0f + 0.01f;
         std::vector<float> max_a(width, 0.0f), max_b(width, 0.0f);
         portable.column_abs_max(w.data(), size, width, max_a.data());
-        avx2->column_abs_max(w.data(), size, width, max_b.data());
+        loops.column_abs_max(w.data(), size, width, max_b.data());
         CHECK(max_a == max_b);
         std::vector<double> s1a(width, 0.0), s2a(width, 0.0), s1b(width, 0.0), s2b(width, 0.0);
         portable.column_shifted_sums(w.data(), size, width, s1a.data(), s2a.data());
-        avx2->column_shifted_sums(w.data(), size, width, s1b.data(), s2b.data());
+        loops.column_shifted_sums(w.data(), size, width, s1b.data(), s2b.data());
         CHECK(std::memcmp(s1a.data(), s1b.data(), width * sizeof(double)) == 0);
         CHECK(std::memcmp(s2a.data(), s2b.data(), width * sizeof(double)) == 0);
         std::vector<int8_t> ia(size), ib(size);
         CHECK(portable.to_int8(w.data(), size, sf.data(), width, 127.0f, ia.data()));
-        CHECK(avx2->to_int8(w.data(), size, sf.data(), width, 127.0f, ib.data()));
+        CHECK(loops.to_int8(w.data(), size, sf.data(), width, 127.0f, ib.data()));
         CHECK(ia == ib);
         std::vector<float> fa(size), fb(size);
         CHECK(portable.to_fake(w.data(), size, sf.data(), width, 7.0f, fa.data()));
-        CHECK(avx2->to_fake(w.data(), size, sf.data(), width, 7.0f, fb.data()));
+        CHECK(loops.to_fake(w.data(), size, sf.data(), width, 7.0f, fb.data()));
         bool identical = true;
         for (std::size_t i = 0; i < size; ++i) identical = identical && same_bits(fa[i], fb[i]);
         CHECK(identical);
     }
+}
+
+// Every SIMD family's loops this CPU runs against the portable ones.
+void test_portable_and_vector_loops_agree() {
+    for (akq::SimdLevel level : akq::supported_simd_levels())
+        if (level != akq::SimdLevel::Scalar) check_loops_agree(*akq::quantize_loops::loops_for(level));
 }
 
 }  // namespace
@@ -192,7 +193,7 @@ int main() {
     test_known_scale_factors();
     test_bad_input();
     test_short_channel_axis();
-    test_portable_and_avx2_agree();
+    test_portable_and_vector_loops_agree();
     if (failures) {
         std::fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;
