@@ -121,7 +121,7 @@ struct Panels {
 
 // Rows x Vecs tile of int32 accumulators, int16 A in units of 2 values.
 template <class Ops, int Rows, int Vecs>
-__attribute__((noinline)) void tile_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int16_t* w,
+void tile_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int16_t* w,
               Panels p, int32_t* c, int64_t ldc) {
     using V = typename Ops::V;
     V acc[Rows][Vecs];
