@@ -15,10 +15,10 @@ import time
 
 import akq
 import numpy as np
+from akq import _core
 from akq.device.performance import Performance
 
 RNG = np.random.default_rng(2024)
-STATIC_BOARD_W = 0.912  # the reference board's floor (docs/spec D.7)
 PUBLISHED = {
     "AkidaNet 0.5/224": {"nps": 68, "clocks": 43_000_636, "frames": 10, "fps": 43.48, "energy_mj": 23.48,
                          "dynamic_mj": 2.51, "program": 1_361_244, "dense_clocks": 13.7e6},
@@ -123,7 +123,7 @@ def report(name, model, inputs, plot=None, mode="all_nps"):
     if "fps" in pub:  # over the published run: pipelined frames, board floor power while it lasts
         rows += [(f"frames/s over {frames} frames", pub["fps"], frames / run_seconds),
                  ("energy/frame mJ (board)", pub["energy_mj"],
-                  (perf.dynamic_energy_j + STATIC_BOARD_W * run_seconds / frames) * 1e3),
+                  (perf.dynamic_energy_j + _core.STATIC_POWER_W * run_seconds / frames) * 1e3),
                  ("dynamic energy/frame mJ", pub["dynamic_mj"], perf.dynamic_energy_j * 1e3)]
     if "dense_clocks" in pub:  # unconfirmed: one random (dense) frame
         noise = RNG.integers(0, 256, (1, *model.input_shape)).astype(np.uint8)

@@ -104,7 +104,7 @@ constexpr int32_t kMinSpreadFiltersPerNp = 4;
 constexpr int64_t kFnpMaxInputs = 57334;
 constexpr int32_t kFnpMaxWeightBits = 4;
 
-// ---- Programming ranges [docs/spec D.4] -------------------------------------------------------------------
+// ---- Programming ranges [docs/spec D.4]; which layer programs what: ranges.hpp ----------------------------
 constexpr int32_t kNpThresholdBits = 20;    // signed, CNP/FNP with activation
 constexpr int32_t kNpStepBits = 20;         // unsigned, floor(16 * act_step)
 constexpr int32_t kHrcThresholdBits = 24;   // signed, InputConvolutional

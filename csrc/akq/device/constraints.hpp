@@ -25,7 +25,8 @@ struct Problem {
 // SeparableConvolutional on CNPs, FullyConnected on an FNP), including the CNP capacity.
 std::vector<Problem> structural_problems(const LayerSpec& l);
 
-// Thresholds and act_step against the register widths (20 bits, 24 bits for the input layer).
+// Thresholds and act_step outside the ranges of fire_ranges() (ranges.hpp). An out-of-range HRC step is a
+// Mapping problem, as the reference reports it.
 std::vector<Problem> programming_problems(const LayerSpec& l);
 
 // Limits that depend on the neighbour in the same hardware sequence (`next` is null at the end).
