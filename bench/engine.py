@@ -1,13 +1,17 @@
-"""Throughput of the akq engine vs TensorFlow float and TFLite int8 (XNNPACK) on the same networks.
+"""Throughput of the akq engine vs LiteRT int8 (XNNPACK) on the same networks, side by side.
 
-    PYTHONPATH=python python bench/engine.py [--models toy,dscnn,...] [--quick]
+    PYTHONPATH=python python bench/engine.py [--models toy,dscnn,...] [--batches 1,64] [--threads 1]
 
-For every model: akq predict, TF float (Keras model called in graph mode) and a TFLite full-integer
-int8 interpreter of the same Keras model, at batch 1 and 256, 1 and 2 threads. Prints samples/s, MAC/s
-and the fraction of this CPU's int8 peak. The akq model has the Keras model's architecture with
-random integer weights (8-bit first layer, 4-bit others, 4-bit activations) and thresholds calibrated
-for about half of the activations to be zero events, like a trained ReLU network. TF runs in a
-subprocess per thread count (its thread pools are fixed at start-up).
+For every model: akq predict and a LiteRT 2.3 full-integer int8 interpreter (ai_edge_litert, the
+TFLite converter of TF 2.21 with representative data) of the same Keras 3 architecture, timed in
+alternating rounds in one process, at batch 1 and 64 on 1 thread. Prints samples/s, akq/LiteRT, the
+kernel family akq ran, its GMAC/s and the fraction of this core's measured peak for that family
+(bench/peak.cpp: the engine's inner uint8 x int8 instructions, timed). The akq model has the Keras
+model's architecture with random integer weights (8-bit first layer, 4-bit others, 4-bit activations)
+and thresholds calibrated for about half of the activations to be zero events, like a trained ReLU
+network. Rates are per second of process CPU time at 1 thread (time other processes held the core
+is not counted; on a shared machine this is the fairer figure), of wall time otherwise. TensorFlow
+only converts, in a subprocess; AKQ_SIMD=<family> forces a kernel family.
 """
 
 from __future__ import annotations
@@ -15,14 +19,18 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import platform
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 import numpy as np
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "python"))
+ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..")
+sys.path.insert(0, os.path.join(ROOT, "python"))
 
 # (kind, filters, kernel, stride, padding, pool) ; pool: None | ("max", size) | "gap"
 MODELS = {
@@ -118,20 +126,19 @@ def akq_model(shape, layers, rng, calibration):
     return model
 
 
-def time_call(fn, min_seconds):
-    """(wall seconds, process CPU seconds) per call. On a shared machine the CPU time of a 1-thread
-    run is the fairer figure: it does not count the time other processes held the core."""
+def time_call(fn, seconds, threads):
+    """Seconds per call over at least `seconds`: process CPU time at 1 thread, else wall time."""
     fn()
-    runs, start, cpu_start = 0, time.perf_counter(), time.process_time()
+    clock = time.process_time if threads == 1 else time.perf_counter
+    runs, start, wall = 0, clock(), time.perf_counter()
     while True:
         fn()
         runs += 1
-        elapsed = time.perf_counter() - start
-        if elapsed >= min_seconds:
-            return elapsed / runs, (time.process_time() - cpu_start) / runs
+        if time.perf_counter() - wall >= seconds:
+            return (clock() - start) / runs
 
 
-# -- TensorFlow (runs in a worker process per thread count) ----------------------------------------
+# -- LiteRT: Keras 3 model, converted by TF in a subprocess (TF never loads in the timing process) --
 def keras_model(shape, layers):
     import keras
 
@@ -153,93 +160,91 @@ def keras_model(shape, layers):
     return model
 
 
-def tf_worker(names, threads, batches, min_seconds):
+def convert_worker(names, directory):
+    """Writes <directory>/<name>.tflite: full-integer int8 with int8 input and output."""
     import tensorflow as tf
 
-    tf.config.threading.set_intra_op_parallelism_threads(threads)
-    tf.config.threading.set_inter_op_parallelism_threads(1)
-    results = {}
     for name in names:
         shape, layers = MODELS[name]
         model = keras_model(shape, layers)
-        rng = np.random.default_rng(0)
-        data = rng.uniform(0, 1, (256, *shape)).astype(np.float32)
-        call = tf.function(lambda x: model(x, training=False), reduce_retracing=True)
-
-        def representative():
-            for i in range(16):
-                yield [data[i:i + 1]]
-
+        data = np.random.default_rng(0).uniform(0, 1, (16, *shape)).astype(np.float32)
         converter = tf.lite.TFLiteConverter.from_keras_model(model)
         converter.optimizations = [tf.lite.Optimize.DEFAULT]
-        converter.representative_dataset = representative
+        converter.representative_dataset = lambda: ([data[i:i + 1]] for i in range(len(data)))
         converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         converter.inference_input_type = tf.int8
         converter.inference_output_type = tf.int8
-        tflite = converter.convert()
-        for batch in batches:
-            x = tf.constant(data[:batch])
-            wall, cpu = time_call(lambda: call(x), min_seconds)
-            results[f"{name}/tf/{batch}"] = (batch / wall, batch / cpu)
-            interpreter = tf.lite.Interpreter(model_content=tflite, num_threads=threads)
-            index = interpreter.get_input_details()[0]["index"]
-            interpreter.resize_tensor_input(index, [batch, *shape])
-            interpreter.allocate_tensors()
-            interpreter.set_tensor(index, rng.integers(-128, 128, (batch, *shape)).astype(np.int8))
-            wall, cpu = time_call(interpreter.invoke, min_seconds)
-            results[f"{name}/tflite/{batch}"] = (batch / wall, batch / cpu)
-    print(json.dumps(results))
+        with open(os.path.join(directory, f"{name}.tflite"), "wb") as f:
+            f.write(converter.convert())
 
 
-def tf_results(names, threads, batches, min_seconds):
-    command = [sys.executable, __file__, "--tf-worker", "--models", ",".join(names), "--threads", str(threads),
-               "--batches", ",".join(map(str, batches)), "--seconds", str(min_seconds)]
+def litert_models(names, directory):
+    command = [sys.executable, __file__, "--convert-to", directory, "--models", ",".join(names)]
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode != 0:
-        print(done.stderr[-2000:], file=sys.stderr)
+        sys.exit("LiteRT conversion failed:\n" + done.stderr[-3000:])
+    return {name: open(os.path.join(directory, f"{name}.tflite"), "rb").read() for name in names}
+
+
+def litert_call(tflite, shape, batch, threads):
+    from ai_edge_litert.interpreter import Interpreter
+
+    interpreter = Interpreter(model_content=tflite, num_threads=threads)
+    index = interpreter.get_input_details()[0]["index"]
+    interpreter.resize_tensor_input(index, [batch, *shape])
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(index, np.random.default_rng(1).integers(-128, 128, (batch, *shape)).astype(np.int8))
+    return interpreter.invoke
+
+
+# -- the machine ------------------------------------------------------------------------------------
+def cpu_name() -> str:
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def measured_peaks() -> dict[str, float]:
+    """GMAC/s per core of each family's uint8 x int8 instruction chain (bench/peak.cpp)."""
+    binary = os.path.join(tempfile.gettempdir(), f"akq_bench_peak_{os.getuid()}")
+    compiler = os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++")
+    if not compiler:
         return {}
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    subprocess.run([compiler, "-O2", os.path.join(ROOT, "bench", "peak.cpp"), "-o", binary], check=True)
+    return json.loads(subprocess.run([binary], capture_output=True, text=True, check=True).stdout)
 
 
 # -- main ------------------------------------------------------------------------------------------
-def int8_peak() -> tuple[float, float]:
-    """(GHz, int8 MAC/s peak): 2 vpmaddubsw per cycle x 32 u8*s8 products (AVX2, Zen 3)."""
-    ghz = 0.0
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("cpu MHz"):
-                ghz = float(line.split(":")[1]) / 1000
-                break
-    return ghz, 2 * 32 * ghz * 1e9
-
-
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default=",".join(MODELS))
-    parser.add_argument("--threads", default="1,2")
-    parser.add_argument("--batches", default="1,256")
-    parser.add_argument("--seconds", type=float, default=1.0, help="minimum time per measurement")
-    parser.add_argument("--no-tf", action="store_true", help="akq only")
-    parser.add_argument("--tf-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--threads", default="1")
+    parser.add_argument("--batches", default="1,64")
+    parser.add_argument("--rounds", type=int, default=5, help="alternating akq/LiteRT rounds; the best counts")
+    parser.add_argument("--seconds", type=float, default=0.3, help="minimum time per round")
+    parser.add_argument("--convert-to", help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = args.models.split(",")
+    if args.convert_to:
+        convert_worker(names, args.convert_to)
+        return
     threads = [int(t) for t in args.threads.split(",")]
     batches = [int(b) for b in args.batches.split(",")]
-    if args.tf_worker:
-        tf_worker(names, threads[0], batches, args.seconds)
-        return
 
-    import akq
     from akq import _core
 
-    ghz, peak = int8_peak()
-    print(f"CPU clock {ghz:.2f} GHz, SIMD level {_core.simd_level()}; int8 peak = 2 vpmaddubsw/cycle x 32 MAC "
-          f"x clock = {peak / 1e9:.0f} GMAC/s per core")
-    tf = {t: ({} if args.no_tf else tf_results(names, t, batches, args.seconds)) for t in threads}
-    print("samples/s from wall time (w) and from process CPU time (c; 1 thread: excludes time other processes held "
-          "the core; 2 threads: CPU-second throughput); GMAC/s and %peak from wall time")
-    header = (f"{'model':<12}{'MMAC':>7}{'thr':>4}{'batch':>6}{'akq w/s':>10}{'akq c/s':>10}{'GMAC/s':>8}{'%peak':>7}"
-              f"{'tflite w/s':>11}{'tflite c/s':>11}{'tf w/s':>9}{'vs tflite':>10}{'vs tf':>7}")
+    with tempfile.TemporaryDirectory() as directory:
+        tflite = litert_models(names, directory)
+    peaks = measured_peaks()
+    family = _core.simd_level()
+    peak = peaks.get(family, float("nan"))
+    print(f"{cpu_name()}; akq kernels: {family} (CPU has {', '.join(_core.supported_simd_levels())}); "
+          f"measured uint8 peak per core: " + ", ".join(f"{k} {v:.0f}" for k, v in peaks.items()) + " GMAC/s; "
+          f"load average {os.getloadavg()[0]:.1f}")
+    header = (f"{'model':<12}{'MMAC':>7}{'thr':>4}{'batch':>6}{'akq/s':>10}{'LiteRT/s':>10}{'akq/LiteRT':>11}"
+              f"{'GMAC/s':>8}{'%peak':>7}{'LiteRT GMAC/s':>14}  family")
     print(header)
     print("-" * len(header))
     for name in names:
@@ -247,18 +252,20 @@ def main():
         rng = np.random.default_rng(0)
         model = akq_model(shape, layers, rng, rng.integers(0, 256, (32, *shape)).astype(np.uint8))
         mac = macs(shape, layers)
-        data = rng.integers(0, 256, (256, *shape)).astype(np.uint8)
+        data = rng.integers(0, 256, (max(batches), *shape)).astype(np.uint8)
         for t in threads:
             for batch in batches:
                 x = data[:batch]
-                wall, cpu = time_call(lambda: model.predict(x, threads=t), args.seconds)
-                rate, rate_cpu = batch / wall, batch / cpu
-                nan = (float("nan"), float("nan"))
-                lite, lite_cpu = tf[t].get(f"{name}/tflite/{batch}", nan)
-                flt, _ = tf[t].get(f"{name}/tf/{batch}", nan)
-                print(f"{name:<12}{mac / 1e6:>7.2f}{t:>4}{batch:>6}{rate:>10.0f}{rate_cpu:>10.0f}"
-                      f"{rate * mac / 1e9:>8.1f}{100 * rate * mac / (peak * t):>7.1f}{lite:>11.0f}{lite_cpu:>11.0f}"
-                      f"{flt:>9.0f}{rate / lite:>10.2f}{rate / flt:>7.2f}")
+                lite = litert_call(tflite[name], shape, batch, t)
+                akq_s, lite_s = float("inf"), float("inf")
+                for _ in range(args.rounds):
+                    akq_s = min(akq_s, time_call(lambda: model.predict(x, threads=t), args.seconds, t))
+                    lite_s = min(lite_s, time_call(lite, args.seconds, t))
+                rate, lite_rate = batch / akq_s, batch / lite_s
+                gmacs = rate * mac / 1e9
+                print(f"{name:<12}{mac / 1e6:>7.2f}{t:>4}{batch:>6}{rate:>10.0f}{lite_rate:>10.0f}"
+                      f"{rate / lite_rate:>10.2f}x{gmacs:>8.1f}{100 * gmacs / (peak * t):>7.1f}"
+                      f"{lite_rate * mac / 1e9:>14.1f}  {_core.simd_level()}")
         stats = model.statistics()
         sparsity = np.mean([s.sparsity for s in stats.layers[1:]])
         print(f"{'':<12}mean input sparsity of layers 2..: {sparsity:.2f}")

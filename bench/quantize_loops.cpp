@@ -27,7 +27,7 @@ const std::vector<float>& kernel() {
 }
 
 const Loops* loops_of(const benchmark::State& state) {
-    return state.range(0) ? akq::quantize_loops::avx2_loops() : &akq::quantize_loops::portable_loops();
+    return state.range(0) ? akq::quantize_loops::loops_for(akq::SimdLevel::Avx2) : &akq::quantize_loops::portable_loops();
 }
 
 bool skip_without(benchmark::State& state, const Loops* loops) {

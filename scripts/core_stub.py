@@ -1,6 +1,6 @@
 """Write python/akq/_core.pyi, the type stub of the compiled module, from the module itself.
 
-    PYTHONPATH=python python scripts/core_stub.py        # after building; tests/test_core_stub.py checks it
+    PYTHONPATH=python python scripts/core_stub.py        # after building; tests/test_core_exports.py checks it
 """
 
 from __future__ import annotations

@@ -195,6 +195,9 @@ def test_bench_times_the_engine_and_estimates_the_chip(files):
     assert result.returncode == 0, result.stderr
     assert "akq engine on this CPU (1 threads), batch of 32, best of 2" in result.stdout
     assert "ms/frame" in result.stdout and "frames/s" in result.stdout and "mJ" in result.stdout
+    from akq import _core
+
+    assert f"kernels: {_core.best_simd_level()} (this CPU has scalar" in result.stdout  # the family that ran
 
 
 # -- Keras-side commands ---------------------------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <sstream>
 #include <unordered_set>
 
+#include "akq/arithmetic.hpp"
 #include "akq/engine/learning.hpp"
 #include "akq/error.hpp"
 
@@ -191,7 +192,7 @@ void check_variables(const LayerSpec& l) {
     if (l.act_step.size() != f)
         fail(l, "act_step has " + std::to_string(l.act_step.size()) + " values, expected " + std::to_string(f));
     for (float s : l.act_step)
-        if (!std::isfinite(s) || s < 1.0f / 16.0f)
+        if (!std::isfinite(s) || s < 1.0f / arithmetic::kStepScale)
             fail(l, "act_step " + std::to_string(s) + " is not supported: it must be finite and at least 1/16");
     if (!l.threshold_learning.empty() && l.threshold_learning.size() != f)
         fail(l, "threshold_learning has " + std::to_string(l.threshold_learning.size()) + " values, expected " +

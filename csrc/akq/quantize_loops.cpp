@@ -1,5 +1,5 @@
 // The quantize loops, written once as always-inlined bodies and instantiated for the portable
-// baseline and for AVX2. Built with -ffp-contract=off (CMakeLists.txt): w * sf must stay a rounded
+// baseline, AVX2 and AVX-512, chosen by the engine's SIMD family (akq/simd.hpp). Built with -ffp-contract=off (CMakeLists.txt): w * sf must stay a rounded
 // float32 product, never part of a fused multiply-add.
 #include "akq/quantize_loops.hpp"
 
@@ -8,8 +8,9 @@
 #include <cstring>
 
 #if defined(__GNUC__) && defined(__x86_64__)
-#define AKQ_QUANTIZE_AVX2 1
+#define AKQ_QUANTIZE_X86 1
 #define AKQ_TARGET_AVX2 __attribute__((target("avx2")))
+#define AKQ_TARGET_AVX512 __attribute__((target("avx2,avx512f,avx512bw,avx512vl")))
 #endif
 
 #define AKQ_INLINE inline __attribute__((always_inline))
@@ -88,43 +89,40 @@ AKQ_INLINE bool to_int8_body(const float* w, std::size_t size, const float* sf, 
     return bad == 0;
 }
 
-void column_abs_max_portable(const float* w, std::size_t size, std::size_t width, float* acc) {
-    column_abs_max_body(w, size, width, acc);
-}
-bool to_int8_portable(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax,
-                      int8_t* out) {
-    return to_int8_body(w, size, sf, width, kmax, out);
-}
-#ifdef AKQ_QUANTIZE_AVX2
-AKQ_TARGET_AVX2 void column_abs_max_avx2(const float* w, std::size_t size, std::size_t width, float* acc) {
-    column_abs_max_body(w, size, width, acc);
-}
-AKQ_TARGET_AVX2 bool to_int8_avx2(const float* w, std::size_t size, const float* sf, std::size_t width,
-                                  float kmax, int8_t* out) {
-    return to_int8_body(w, size, sf, width, kmax, out);
-}
+// The loops of one build, compiled for `target` (empty: the portable baseline).
+#define AKQ_LOOPS(name, target)                                                                                  \
+    target void column_abs_max_##name(const float* w, std::size_t size, std::size_t width, float* acc) {          \
+        column_abs_max_body(w, size, width, acc);                                                                \
+    }                                                                                                            \
+    target bool to_int8_##name(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax, \
+                               int8_t* out) {                                                                    \
+        return to_int8_body(w, size, sf, width, kmax, out);                                                      \
+    }                                                                                                            \
+    const Loops name##_table{#name, column_abs_max_##name, to_int8_##name};
+
+AKQ_LOOPS(portable, )
+#ifdef AKQ_QUANTIZE_X86
+AKQ_LOOPS(avx2, AKQ_TARGET_AVX2)
+AKQ_LOOPS(avx512, AKQ_TARGET_AVX512)
 #endif
 
 }  // namespace
 
-const Loops& portable_loops() {
-    static const Loops loops{"portable", column_abs_max_portable, to_int8_portable};
-    return loops;
-}
+const Loops& portable_loops() { return portable_table; }
 
-const Loops* avx2_loops() {
-#ifdef AKQ_QUANTIZE_AVX2
-    static const Loops loops{"avx2", column_abs_max_avx2, to_int8_avx2};
-    static const bool supported = __builtin_cpu_supports("avx2");
-    return supported ? &loops : nullptr;
+const Loops* loops_for(SimdLevel level) {
+    if (!simd_level_supported(level)) return nullptr;
+    if (level == SimdLevel::Scalar) return &portable_table;
+#ifdef AKQ_QUANTIZE_X86
+    return level >= SimdLevel::Avx512 ? &avx512_table : &avx2_table;
 #else
     return nullptr;
 #endif
 }
 
 const Loops& fastest_loops() {
-    const Loops* avx2 = avx2_loops();
-    return avx2 ? *avx2 : portable_loops();
+    const Loops* loops = loops_for(requested_simd_level());
+    return loops ? *loops : portable_table;
 }
 
 }  // namespace akq::quantize_loops

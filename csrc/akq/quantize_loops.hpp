@@ -1,14 +1,16 @@
 // The streaming loops under the quantize kernels (internal to csrc/akq).
 //
-// Each loop is compiled twice from one source: for the portable baseline and, on x86 with GCC or
-// Clang, for AVX2 (picked at run time). Both builds do the same IEEE float/double operations in the
-// same order (no FMA contraction, no reassociation), so they give bit-identical results.
+// Each loop is compiled from one source for the portable baseline and, on x86 with GCC or Clang,
+// for AVX2 and AVX-512 (picked at run time from the SIMD family, akq/simd.hpp). All builds do the
+// same IEEE float/double operations in the same order (no FMA contraction, no reassociation), so they give bit-identical results.
 //
 // The loops see a kernel of `size` values as rows of `width` values (the last row may be partial);
 // the value at row position j uses the per-column data at index j (accumulator or scale factor).
 #pragma once
 #include <cstddef>
 #include <cstdint>
+
+#include "akq/simd.hpp"
 
 namespace akq::quantize_loops {
 
@@ -22,7 +24,9 @@ struct Loops {
 };
 
 const Loops& portable_loops();
-const Loops* avx2_loops();  // nullptr when the compiler or the CPU has no AVX2
-const Loops& fastest_loops();
+// The loops of a SIMD family (AVX2 for AVX-VNNI, AVX-512 for AVX-512 VNNI); nullptr when the CPU
+// lacks the family or this build has no loops for it.
+const Loops* loops_for(SimdLevel level);
+const Loops& fastest_loops();  // for requested_simd_level()
 
 }  // namespace akq::quantize_loops

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "akq/arithmetic.hpp"
 #include "akq/error.hpp"
 
 namespace akq {
@@ -52,7 +53,7 @@ FireParameters fire_parameters(const FireInputs& in, int32_t filters) {
     out.act_step.resize(filters);
     out.potential_step.resize(filters);
     const double sigma = in.act_step;
-    const double step_factor = std::ldexp(1.0, in.act_bits) / 16.0;  // cancels the engine's 2^b/16 (C.6)
+    const double step_factor = std::ldexp(1.0, in.act_bits) / arithmetic::kStepScale;  // cancels the engine's 2^b/16 (C.6)
     const double positions = static_cast<double>(in.pooled_positions);
     for (size_t f = 0; f < static_cast<size_t>(filters); ++f) {
         const double s = potential_scale(in, f);

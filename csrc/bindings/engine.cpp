@@ -78,9 +78,18 @@ void bind_engine(py::module_& m) {
         .def_property_readonly("last_has_activation", &akq::Engine::last_has_activation);
 
     m.def("set_simd_level", &akq::set_simd_level, py::arg("level"),
-          "Force the engine's kernels: 'auto', 'scalar' or 'avx2' (for tests and benchmarks).");
-    m.def("simd_level", [] { return akq::simd_level_name(akq::simd_level()); });
+          "Force the SIMD family of the engine and quantize kernels: 'auto' or one of supported_simd_levels() "
+          "(for tests and benchmarks).");
+    m.def("simd_level", [] { return akq::simd_level_name(akq::simd_level()); },
+          "The family the engine runs (lower than requested if that one failed its self-check).");
+    m.def("requested_simd_level", [] { return akq::simd_level_name(akq::requested_simd_level()); });
     m.def("best_simd_level", [] { return akq::simd_level_name(akq::best_simd_level()); });
+    m.def("supported_simd_levels", [] {
+        std::vector<std::string> names;
+        for (akq::SimdLevel l : akq::supported_simd_levels()) names.push_back(akq::simd_level_name(l));
+        return names;
+    }, "The families this CPU and OS support, scalar first.");
+    m.def("simd_fallback_note", &akq::simd_fallback_note, "Empty, or why the engine runs a lower family.");
 }
 
 }  // namespace akq_bindings

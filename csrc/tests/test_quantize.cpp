@@ -113,12 +113,7 @@ void test_short_channel_axis() {
     }
 }
 
-void test_portable_and_avx2_agree() {
-    const akq::quantize_loops::Loops* avx2 = akq::quantize_loops::avx2_loops();
-    if (!avx2) {
-        std::printf("no AVX2 on this machine: portable loops only\n");
-        return;
-    }
+void check_loops_agree(const akq::quantize_loops::Loops& loops) {
     const akq::quantize_loops::Loops& portable = akq::quantize_loops::portable_loops();
     std::mt19937 rng(3);
     std::normal_distribution<float> normal(0.1f, 1.5f);
@@ -129,13 +124,19 @@ void test_portable_and_avx2_agree() {
         for (float& s : sf) s = std::fabs(normal(rng)) * 20.0f + 0.01f;
         std::vector<float> max_a(width, 0.0f), max_b(width, 0.0f);
         portable.column_abs_max(w.data(), size, width, max_a.data());
-        avx2->column_abs_max(w.data(), size, width, max_b.data());
+        loops.column_abs_max(w.data(), size, width, max_b.data());
         CHECK(max_a == max_b);
         std::vector<int8_t> ia(size), ib(size);
         CHECK(portable.to_int8(w.data(), size, sf.data(), width, 127.0f, ia.data()));
-        CHECK(avx2->to_int8(w.data(), size, sf.data(), width, 127.0f, ib.data()));
+        CHECK(loops.to_int8(w.data(), size, sf.data(), width, 127.0f, ib.data()));
         CHECK(ia == ib);
     }
+}
+
+// Every SIMD family's loops this CPU runs against the portable ones.
+void test_portable_and_vector_loops_agree() {
+    for (akq::SimdLevel level : akq::supported_simd_levels())
+        if (level != akq::SimdLevel::Scalar) check_loops_agree(*akq::quantize_loops::loops_for(level));
 }
 
 }  // namespace
@@ -148,7 +149,7 @@ int main() {
     test_known_scale_factors();
     test_bad_input();
     test_short_channel_axis();
-    test_portable_and_avx2_agree();
+    test_portable_and_vector_loops_agree();
     if (failures) {
         std::fprintf(stderr, "%d check(s) failed\n", failures);
         return 1;

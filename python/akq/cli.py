@@ -132,6 +132,11 @@ def cmd_bench(args) -> None:
     best = min(timings)
     print(f"akq engine on this CPU ({args.threads or 'all'} threads), batch of {frames}, best of {args.repeat}: "
           f"{1e3 * best / frames:.3f} ms/frame, {frames / best:,.0f} frames/s")
+    from . import _core
+
+    note = _core.simd_fallback_note()  # the kernel family that ran, and why not a better one
+    print(f"kernels: {_core.simd_level()} (this CPU has {', '.join(_core.supported_simd_levels())})"
+          + (f"; fell back: {note}" if note else ""))
     print()
     print(hardware_text(model, inputs[: args.batch_size], "the inputs" if args.input else "random inputs"))
 

@@ -1,8 +1,8 @@
 // libFuzzer harness of the engine on fuzzed models and inputs (scripts/fuzz.sh SECONDS fuzz_engine).
 // Input: u16 LE model size, the .akq model (its CRC-32 is recomputed here), then input bytes.
 // Properties: a model the reader accepts either compiles or raises akq::Error; forward and predict
-// either raise akq::Error(Input) or finish; the scalar kernels on one thread and the AVX2 kernels on
-// two threads give bit-identical outputs. Crashes, sanitizer reports, other exceptions and
+// either raise akq::Error(Input) or finish; the scalar kernels on one thread and every other SIMD
+// family the CPU has on two threads give bit-identical outputs. Crashes, sanitizer reports, other exceptions and
 // mismatches are findings.
 #include <cstdlib>
 #include <cstring>
@@ -99,10 +99,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
     akq::set_simd_level("scalar");
     const Result scalar = run(*engine, input, batch, 1);
-    if (akq::best_simd_level() == akq::SimdLevel::Avx2) {
-        akq::set_simd_level("avx2");
-        const Result avx2 = run(*engine, input, batch, 2);
-        if (!same(scalar, avx2)) std::abort();
+    for (akq::SimdLevel level : akq::supported_simd_levels()) {
+        if (level == akq::SimdLevel::Scalar) continue;
+        akq::set_simd_level(akq::simd_level_name(level));
+        if (!same(scalar, run(*engine, input, batch, 2))) std::abort();
     }
     return 0;
 }

@@ -4,8 +4,8 @@ Reader: each mutant of a seed file (bit flips, interesting integers and floats, 
 insertion, deletion, splicing) must either raise ModelFileError or load as a model whose bytes are
 exactly the mutant. Most mutants get their CRC-32 recomputed so they reach the parser, not just the
 checksum. Engine: every mutant that loads runs forward/predict on random inputs (in or out of the
-input range) with the scalar kernels on one thread and the AVX2 kernels on two: either both raise
-the same typed error or both give bit-identical outputs.
+input range) with the scalar kernels on one thread and every other SIMD family the CPU has on two:
+either all raise the same typed error or all give bit-identical outputs.
 
     PYTHONPATH=python python tests/fuzz/mutate.py [reader|engine] [iterations=100000] [seed=0]
 """
@@ -100,10 +100,10 @@ def _outputs(model, x, level, threads):
 
 
 def run_engine(iterations: int, seed: int = 0, max_inputs: int = 4096) -> dict[str, int]:
-    """Mutated models on random inputs, scalar vs AVX2; returns counts. Raises on a mismatch."""
+    """Mutated models on random inputs, scalar vs every SIMD family; returns counts. Raises on a mismatch."""
     rng = random.Random(seed)
     corpus = seeds()
-    levels = ["scalar"] + (["avx2"] if _core.best_simd_level() == "avx2" else [])
+    levels = _core.supported_simd_levels()
     counts = {"not loaded": 0, "too big": 0, "compared": 0}
     for _ in range(iterations):
         mutant = mutate(rng.choice(corpus), rng, corpus)
@@ -119,14 +119,14 @@ def run_engine(iterations: int, seed: int = 0, max_inputs: int = 4096) -> dict[s
         batch = rng.randrange(1, 4)
         x = np.random.default_rng(rng.getrandbits(32)).integers(0, 256 if rng.random() < 0.3 else 16,
                                                                  (batch, *dims), dtype=np.uint8)
-        results = [_outputs(model, x, level, threads) for level, threads in zip(levels, (1, 2))]
-        for other in results[1:]:
+        results = [_outputs(model, x, level, 1 if level == "scalar" else 2) for level in levels]
+        for level, other in zip(levels[1:], results[1:]):
             if isinstance(other, str) or isinstance(results[0], str):
                 same = other == results[0]
             else:
                 same = all(np.array_equal(a, b) for a, b in zip(results[0], other))
             if not same:
-                raise AssertionError(f"scalar and AVX2 differ on model {model.to_bytes().hex()} "
+                raise AssertionError(f"scalar and {level} differ on model {model.to_bytes().hex()} "
                                      f"input {x.tobytes().hex()}")
         outcome = results[0] if isinstance(results[0], str) else "compared"
         counts[outcome] = counts.get(outcome, 0) + 1

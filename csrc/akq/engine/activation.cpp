@@ -18,9 +18,8 @@ void global_sum(const CompiledLayer& L, const int32_t* potentials, int32_t* pool
     for (int64_t pos = 0; pos < L.positions(); ++pos) {
         const int32_t* p = potentials + pos * ld;
         for (int64_t f = 0; f < F; ++f) {
-            const int32_t bounded = p[f] < -(1 << 20) ? -(1 << 20) : (p[f] > (1 << 20) ? (1 << 20) : p[f]);
-            const int32_t sum = pooled[f] + bounded;
-            pooled[f] = sum < -524288 ? -524288 : (sum > 524287 ? 524287 : sum);
+            const int32_t bounded = std::clamp(p[f], 2 * arithmetic::kPotentialMin, -2 * arithmetic::kPotentialMin);
+            pooled[f] = arithmetic::saturate20(int64_t{pooled[f]} + bounded);
         }
     }
 }

@@ -65,7 +65,7 @@ int64_t separable(const CompiledLayer& L, const uint8_t* input, int64_t stride, 
         if (L.depthwise_fits_int16) {
             for (int64_t r = 0; r < rows; ++r) {
                 int16_t* d = s.patch.data() + r * width;
-                nonzero += k.depthwise16(origin(r), row, L.k0, L.k1, C, L.depthwise.data(), d);
+                nonzero += k.depthwise16(origin(r), row, L.k0, L.k1, C, L.depthwise.data(), L.depthwise_pairs.data(), d);
                 std::fill(d + C, d + width, int16_t{0});
             }
             k.gemm_s16(s.patch.data(), width, rows, 1, 0, L.run_units, L.packed.data(), L.filters_padded, out,

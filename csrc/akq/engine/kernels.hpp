@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "akq/simd.hpp"
+
 namespace akq {
 
 // A max pool over (out0, out1) potentials rows ld apart, F filters (docs/spec C.4).
@@ -12,11 +14,10 @@ struct PoolGeometry {
     int64_t ld, filters;
 };
 
-enum class SimdLevel { Scalar = 0, Avx2 = 1 };
-
 // The matrix products read A in place (implicit im2col): row m of A is `segments` runs of values,
 // run s starting at a + m * lda + s * segment_stride; B is packed by pack_weights() for the same
-// segments and unit; C rows are ldc apart and filters_padded wide. Sums wrap in int32.
+// segments and unit (in panels, plan.hpp); C rows are ldc apart and filters_padded wide. Sums wrap
+// in int32.
 struct Kernels {
     // int16 A, units of 2 values (vpmaddwd).
     void (*gemm_s16)(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t segment_stride,
@@ -34,9 +35,10 @@ struct Kernels {
                         uint8_t* out);
     // Depthwise convolution at one output position, when every partial sum fits int16 (plan.cpp):
     // out[c] = sum over a < k0, b < k1 of w[a][b][c] * origin[a * row_stride + b * C + c], c < C.
-    // Returns the number of non-zero sums.
+    // `pairs` holds the same weights as pack_depthwise_pairs() lays them out. Returns the number of
+    // non-zero sums.
     int64_t (*depthwise16)(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
-                           const int16_t* w, int16_t* out);
+                           const int16_t* w, const int8_t* pairs, int16_t* out);
     // Number of non-zero bytes.
     int64_t (*count_nonzero)(const uint8_t* x, int64_t n);
     // Events of `cells` cells of C bytes, and *ops += sum over events of fanout[cell].
@@ -45,14 +47,25 @@ struct Kernels {
     void (*max_pool)(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled);
 };
 
-const Kernels& kernels();              // for the current level
+// The kernels of the family the engine runs: the requested family (akq/simd.hpp) once it passed its
+// self-check, else the best lower one that did (with a warning on stderr, see simd_fallback_note).
+const Kernels& kernels();
 SimdLevel simd_level();
-SimdLevel best_simd_level();           // what this CPU supports
-// Sets the level ("scalar", "avx2" or "auto"); throws Error(InvalidArgument) if the CPU lacks it.
-void set_simd_level(const std::string& name);
-std::string simd_level_name(SimdLevel level);
+// Empty, or why the engine runs a lower family than requested.
+std::string simd_fallback_note();
 
+// The known-answer self-check: `candidate` gives the scalar kernels' results on a built-in set of
+// products, depthwise sums, activations, counts and pools.
+bool kernels_agree(const Kernels& candidate);
+// The family to run for `requested`: the best one not above it for which passes(level) holds.
+SimdLevel fall_back(SimdLevel requested, bool (*passes)(SimdLevel));
+
+// Each family's kernels; nullptr when this build has none for it (or not an x86 build).
 const Kernels& scalar_kernels();
-const Kernels& avx2_kernels();
+const Kernels* avx2_kernels();
+const Kernels* avx_vnni_kernels();
+const Kernels* avx512_kernels();
+const Kernels* avx512_vnni_kernels();
+const Kernels* family_kernels(SimdLevel level);
 
 }  // namespace akq

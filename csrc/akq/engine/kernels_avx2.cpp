@@ -1,12 +1,13 @@
-// AVX2 kernels (this file is compiled with -mavx2): vpmaddwd on int16 pairs, 4 rows x 16 filters
-// of int32 accumulators per step. Same results as kernels_scalar.cpp, bit for bit.
+// AVX2 kernels (this file is compiled with -mavx2 -mfma -mbmi2): the products of kernels_simd.hpp
+// on ymm registers, and the activation, event counts and pooling that every x86 family shares.
+// Same results as kernels_scalar.cpp, bit for bit.
 #include "akq/engine/depthwise_scalar.hpp"
 #include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
 
 #if defined(__AVX2__)
-#include <immintrin.h>
+#include "akq/engine/kernels_simd.hpp"
 
 #include <algorithm>
 #include <climits>
@@ -16,122 +17,20 @@ namespace akq {
 
 namespace {
 
-inline __m256i broadcast32(const void* p) {
-    int32_t v;
-    std::memcpy(&v, p, sizeof v);
-    return _mm256_set1_epi32(v);
-}
-
 inline __m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-// Rows x Blocks tile of int32 accumulators (Blocks consecutive 8-filter blocks): vpmaddwd of
-// broadcast int16 pairs with the packed weights.
-template <int Rows, int Blocks>
-void tile_s16(const int16_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int16_t* w,
-              int64_t block_size, int32_t* c, int64_t ldc) {
-    __m256i acc[Rows][Blocks];
-    for (int r = 0; r < Rows; ++r)
-        for (int b = 0; b < Blocks; ++b) acc[r][b] = _mm256_setzero_si256();
-    for (int32_t seg = 0; seg < segments; ++seg) {
-        const int16_t* x = a + seg * stride;
-        for (int64_t u = 0; u < units; ++u, x += 2, w += kFilterBlock * 2) {
-            __m256i wv[Blocks];
-            for (int b = 0; b < Blocks; ++b) wv[b] = load(w + b * block_size);
-            for (int r = 0; r < Rows; ++r) {
-                const __m256i xv = broadcast32(x + r * lda);
-                for (int b = 0; b < Blocks; ++b) acc[r][b] = _mm256_add_epi32(acc[r][b], _mm256_madd_epi16(xv, wv[b]));
-            }
-        }
-    }
-    for (int r = 0; r < Rows; ++r)
-        for (int b = 0; b < Blocks; ++b)
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + b * kFilterBlock), acc[r][b]);
-}
-
-// Rows x Blocks tile for uint8 inputs: vpmaddubsw sums pairs of uint8 x int8 products into int16
-// lanes, `group` quads at a time (never overflowing, see plan.cpp), then vpmaddwd widens the int16
-// sums into int32 accumulators. Rows x Blocks <= 6 keeps both sets of sums in registers.
-template <int Rows, int Blocks>
-void tile_u8(const uint8_t* a, int64_t lda, int32_t segments, int64_t stride, int64_t units, const int8_t* w,
-             int64_t block_size, int32_t group, int32_t* c, int64_t ldc) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256i acc[Rows][Blocks];
-    for (int r = 0; r < Rows; ++r)
-        for (int b = 0; b < Blocks; ++b) acc[r][b] = _mm256_setzero_si256();
-    for (int32_t seg = 0; seg < segments; ++seg) {
-        const uint8_t* x = a + seg * stride;
-        for (int64_t u0 = 0; u0 < units; u0 += group) {
-            const int64_t u1 = u0 + group < units ? u0 + group : units;
-            __m256i sum[Rows][Blocks];
-            for (int r = 0; r < Rows; ++r)
-                for (int b = 0; b < Blocks; ++b) sum[r][b] = _mm256_setzero_si256();
-            for (int64_t u = u0; u < u1; ++u, x += 4, w += kFilterBlock * 4) {
-                __m256i wv[Blocks];
-                for (int b = 0; b < Blocks; ++b) wv[b] = load(w + b * block_size);
-                for (int r = 0; r < Rows; ++r) {
-                    const __m256i xv = broadcast32(x + r * lda);
-                    for (int b = 0; b < Blocks; ++b)
-                        sum[r][b] = _mm256_add_epi16(sum[r][b], _mm256_maddubs_epi16(xv, wv[b]));
-                }
-            }
-            for (int r = 0; r < Rows; ++r)
-                for (int b = 0; b < Blocks; ++b)
-                    acc[r][b] = _mm256_add_epi32(acc[r][b], _mm256_madd_epi16(sum[r][b], ones));
-        }
-    }
-    for (int r = 0; r < Rows; ++r)
-        for (int b = 0; b < Blocks; ++b)
-            _mm256_storeu_si256(reinterpret_cast<__m256i*>(c + r * ldc + b * kFilterBlock), acc[r][b]);
-}
-
-// One group of Blocks filter blocks against every row, Rows at a time: the group's weights stay in
-// L1 while the rows pass (looping over rows outside would stream all weights from L2 per row tile).
-template <int Rows, int Blocks>
-void column_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
-                const int16_t* w, int64_t block_size, int32_t* c, int64_t ldc) {
-    int64_t m = 0;
-    for (; m + Rows <= rows; m += Rows)
-        tile_s16<Rows, Blocks>(a + m * lda, lda, segments, stride, units, w, block_size, c + m * ldc, ldc);
-    for (; m < rows; ++m) tile_s16<1, Blocks>(a + m * lda, lda, segments, stride, units, w, block_size, c + m * ldc, ldc);
-}
-
-template <int Rows, int Blocks>
-void column_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
-               const int8_t* w, int64_t block_size, int32_t group, int32_t* c, int64_t ldc) {
-    int64_t m = 0;
-    for (; m + Rows <= rows; m += Rows)
-        tile_u8<Rows, Blocks>(a + m * lda, lda, segments, stride, units, w, block_size, group, c + m * ldc, ldc);
-    for (; m < rows; ++m)
-        tile_u8<1, Blocks>(a + m * lda, lda, segments, stride, units, w, block_size, group, c + m * ldc, ldc);
-}
-
 // int16: 6 rows x 16 filters (12 accumulators, 2 weight vectors, a broadcast: 15 registers), or 8
-// rows x 8 filters for a lone block.
+// rows x 8 filters for the last 8-filter panel.
 void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
               const int16_t* packed, int32_t filters_padded, int32_t* c, int64_t ldc) {
-    const int32_t blocks = filters_padded / kFilterBlock;
-    const int64_t block_size = int64_t{segments} * units * kFilterBlock * 2;
-    int32_t b = 0;
-    for (; b + 2 <= blocks; b += 2)
-        column_s16<6, 2>(a, lda, rows, segments, stride, units, packed + b * block_size, block_size,
-                         c + b * kFilterBlock, ldc);
-    if (b < blocks)
-        column_s16<8, 1>(a, lda, rows, segments, stride, units, packed + b * block_size, block_size,
-                         c + b * kFilterBlock, ldc);
+    gemm_s16_t<Avx2Ops, Avx2Ops, 6, 1, 8>(a, lda, rows, segments, stride, units, packed, filters_padded, c, ldc);
 }
 
 // uint8: 3 rows x 16 filters or 6 rows x 8 filters (int16 sums and int32 accumulators: 14 registers).
 void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
              const int8_t* packed, int32_t filters_padded, int32_t group, int32_t* c, int64_t ldc) {
-    const int32_t blocks = filters_padded / kFilterBlock;
-    const int64_t block_size = int64_t{segments} * units * kFilterBlock * 4;
-    int32_t b = 0;
-    for (; b + 2 <= blocks; b += 2)
-        column_u8<3, 2>(a, lda, rows, segments, stride, units, packed + b * block_size, block_size, group,
-                        c + b * kFilterBlock, ldc);
-    if (b < blocks)
-        column_u8<6, 1>(a, lda, rows, segments, stride, units, packed + b * block_size, block_size, group,
-                        c + b * kFilterBlock, ldc);
+    gemm_u8_t<Avx2Ops, Avx2Ops, 3, 1, 6>(a, lda, rows, segments, stride, units, packed, filters_padded, group, c,
+                                         ldc);
 }
 
 // docs/spec C.6 on 8 filters at a time: numerator (2^b z - 1) mod 2^28 in uint32 lanes, the quotient by
@@ -139,58 +38,70 @@ void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int6
 int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
                       const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,
                       uint8_t* out) {
-    const __m256i mask28 = _mm256_set1_epi32(0x0FFFFFFF), one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
-    const __m256i top = _mm256_set1_epi32((1 << bits) - 1);
+    const __m256i mask28 = _mm256_set1_epi32(arithmetic::kNumeratorMask), one = _mm256_set1_epi32(1), zero = _mm256_setzero_si256();
+    const __m256i top = _mm256_set1_epi32((1 << bits) - 1), low32 = _mm256_set1_epi64x(0xFFFFFFFF);
     const __m128i count = _mm_cvtsi32_si128(bits);
     const int64_t vector_end = filters / 8 * 8;
     int64_t events = 0;
-    for (int64_t r = 0; r < rows; ++r) {
-        const int32_t* row = p + r * ld;
-        uint8_t* dst = out + r * filters;
-        for (int64_t f = 0; f < vector_end; f += 8) {
-            const __m256i z = _mm256_sub_epi32(load(row + f), load(threshold + f));
+    // 8 filters against every row: their threshold and reciprocal stay in registers.
+    for (int64_t f = 0; f < vector_end; f += 8) {
+        const __m256i th = load(threshold + f), m_even = load(magic + f), m_odd = _mm256_srli_epi64(m_even, 32);
+        const __m256i s = load(shift + f), s_even = _mm256_and_si256(s, low32), s_odd = _mm256_srli_epi64(s, 32);
+        __m256i nonzero = zero;  // minus the count of non-zero levels, per lane
+        for (int64_t r = 0; r < rows; ++r) {
+            const __m256i z = _mm256_sub_epi32(load(p + r * ld + f), th);
             const __m256i num = _mm256_and_si256(_mm256_sub_epi32(_mm256_sll_epi32(z, count), one), mask28);
-            const __m256i m = load(magic + f), s = load(shift + f);
-            const __m256i s_even = _mm256_and_si256(s, _mm256_set1_epi64x(0xFFFFFFFF));
-            const __m256i s_odd = _mm256_srli_epi64(s, 32);
-            const __m256i q_even = _mm256_srlv_epi64(_mm256_mul_epu32(num, m), s_even);
-            const __m256i q_odd = _mm256_srlv_epi64(_mm256_mul_epu32(_mm256_srli_epi64(num, 32), _mm256_srli_epi64(m, 32)), s_odd);
+            const __m256i q_even = _mm256_srlv_epi64(_mm256_mul_epu32(num, m_even), s_even);
+            const __m256i q_odd = _mm256_srlv_epi64(_mm256_mul_epu32(_mm256_srli_epi64(num, 32), m_odd), s_odd);
             const __m256i q = _mm256_blend_epi32(q_even, _mm256_slli_epi64(q_odd, 32), 0xAA);
-            __m256i level = _mm256_min_epi32(_mm256_add_epi32(q, one), top);
-            level = _mm256_and_si256(level, _mm256_cmpgt_epi32(z, zero));
+            const __m256i level =
+                _mm256_and_si256(_mm256_min_epi32(_mm256_add_epi32(q, one), top), _mm256_cmpgt_epi32(z, zero));
             const __m128i packed16 = _mm_packus_epi32(_mm256_castsi256_si128(level), _mm256_extracti128_si256(level, 1));
-            const __m128i packed8 = _mm_packus_epi16(packed16, packed16);
-            _mm_storel_epi64(reinterpret_cast<__m128i*>(dst + f), packed8);
-            events += __builtin_popcount(static_cast<uint32_t>(
-                _mm256_movemask_ps(_mm256_castsi256_ps(_mm256_cmpgt_epi32(level, zero)))));
+            _mm_storel_epi64(reinterpret_cast<__m128i*>(out + r * filters + f), _mm_packus_epi16(packed16, packed16));
+            nonzero = _mm256_add_epi32(nonzero, _mm256_cmpgt_epi32(level, zero));
         }
-        for (int64_t f = vector_end; f < filters; ++f) {
-            dst[f] = activate(row[f], threshold[f], step16[f], bits);
-            events += dst[f] != 0;
-        }
+        alignas(32) int32_t lanes[8];
+        _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), nonzero);
+        for (int32_t lane : lanes) events -= lane;
     }
+    for (int64_t r = 0; r < rows; ++r)
+        for (int64_t f = vector_end; f < filters; ++f) {
+            const uint8_t v = activate(p[r * ld + f], threshold[f], step16[f], bits);
+            out[r * filters + f] = v;
+            events += v != 0;
+        }
     return events;
 }
 
-// 16 channels per step in int16 lanes: uint8 inputs widened, vpmullw by the tap weights, summed.
+// Blocks of 32 channels: the inputs of two taps interleaved (vpunpck{l,h}bw), one vpmaddubsw per
+// tap pair and 16 channels summing both taps' products (at most 2 * 15 * 128: no saturation, and the
+// sums fit int16 by plan.cpp); then 16 channels at a time (vpmullw), then one at a time.
 int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
-                    const int16_t* w, int16_t* out) {
+                    const int16_t* w, const int8_t* pairs, int16_t* out) {
+    const int32_t taps = k0 * k1;
     int64_t nonzero = 0;
     int32_t c = 0;
-    for (; c + 16 <= channels; c += 16) {
-        __m256i acc = _mm256_setzero_si256();
-        for (int32_t a = 0; a < k0; ++a) {
-            const uint8_t* x = origin + a * row_stride + c;
-            const int16_t* wa = w + int64_t{a} * k1 * channels + c;
-            for (int32_t b = 0; b < k1; ++b, x += channels, wa += channels) {
-                const __m256i xv = _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x)));
-                acc = _mm256_add_epi16(acc, _mm256_mullo_epi16(xv, load(wa)));
-            }
+    for (; c + 32 <= channels; c += 32) {
+        __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
+        const uint8_t* row = origin + c;  // the next tap: row a, column b
+        int32_t b = 0;
+        auto next_tap = [&] {
+            const uint8_t* x = row + int64_t{b} * channels;
+            if (++b == k1) b = 0, row += row_stride;
+            return x;
+        };
+        for (int32_t t = 0; t < taps; t += 2, pairs += 64) {
+            const uint8_t* first_tap = next_tap();
+            const __m256i x0 = load(first_tap), x1 = load(t + 1 < taps ? next_tap() : first_tap);  // weight 0
+            lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_unpacklo_epi8(x0, x1), load(pairs)));
+            hi = _mm256_add_epi16(hi, _mm256_maddubs_epi16(_mm256_unpackhi_epi8(x0, x1), load(pairs + 32)));
         }
-        _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + c), acc);
-        const uint32_t zero = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi16(acc, _mm256_setzero_si256())));
-        nonzero += 16 - __builtin_popcount(zero) / 2;
+        const __m256i first = _mm256_permute2x128_si256(lo, hi, 0x20), second = _mm256_permute2x128_si256(lo, hi, 0x31);
+        Avx2Ops::store16(out + c, first);
+        Avx2Ops::store16(out + c + 16, second);
+        nonzero += 32 - Avx2Ops::zeros16(first) - Avx2Ops::zeros16(second);
     }
+    c = depthwise_vectors<Avx2Ops>(origin, row_stride, k0, k1, channels, c, w, out, nonzero);
     return nonzero + depthwise16_channels(origin, row_stride, k0, k1, c, channels, w, out);
 }
 
@@ -204,6 +115,13 @@ int64_t count_nonzero(const uint8_t* x, int64_t n) {
     int64_t nonzero = i - zeros;
     for (; i < n; ++i) nonzero += x[i] != 0;
     return nonzero;
+}
+
+// Non-zero bytes of a cell of 2..32 channels from one 32-byte load (the caller keeps it in bounds).
+inline int64_t cell_events(const uint8_t* cell, int64_t channels) {
+    const uint32_t zero = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(load(cell), _mm256_setzero_si256())));
+    const uint32_t in_cell = channels == 32 ? ~0u : (1u << channels) - 1;
+    return channels - __builtin_popcount(zero & in_cell);
 }
 
 int64_t count_events(const uint8_t* x, int64_t cells, int64_t channels, const int64_t* fanout, int64_t* ops) {
@@ -221,6 +139,12 @@ int64_t count_events(const uint8_t* x, int64_t cells, int64_t channels, const in
         int64_t lanes[4];
         _mm256_storeu_si256(reinterpret_cast<__m256i*>(lanes), sum);
         total = lanes[0] + lanes[1] + lanes[2] + lanes[3];
+    } else if (channels <= 32) {  // one load per cell while 32 bytes from the cell stay inside x
+        for (; (cell * channels) + 32 <= cells * channels; ++cell) {
+            const int64_t n = cell_events(x + cell * channels, channels);
+            events += n;
+            total += n * fanout[cell];
+        }
     }
     for (; cell < cells; ++cell) {
         const int64_t n = channels >= 32 ? count_nonzero(x + cell * channels, channels) : [&] {
@@ -235,37 +159,37 @@ int64_t count_events(const uint8_t* x, int64_t cells, int64_t channels, const in
     return events;
 }
 
+// Potential rows are ld >= filters rounded up to 8 apart, so whole vectors are read; only the
+// store of a last partial vector is masked.
 void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled) {
-    const __m256i lo = _mm256_set1_epi32(-524288), hi = _mm256_set1_epi32(524287);
-    const int64_t vector_end = g.filters / 8 * 8;
+    const __m256i lo = _mm256_set1_epi32(arithmetic::kPotentialMin), hi = _mm256_set1_epi32(arithmetic::kPotentialMax);
+    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(g.filters % 8)),
+                                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     for (int32_t u = 0; u < g.pool0; ++u) {
         const int32_t i0 = std::max(u * g.r0 - g.pad0, 0), i1 = std::min(u * g.r0 - g.pad0 + g.q0, g.out0);
         for (int32_t v = 0; v < g.pool1; ++v) {
             const int32_t j0 = std::max(v * g.r1 - g.pad1, 0), j1 = std::min(v * g.r1 - g.pad1 + g.q1, g.out1);
             int32_t* out = pooled + (int64_t{u} * g.pool1 + v) * g.filters;
+            const int32_t* window = potentials + (int64_t{i0} * g.out1 + j0) * g.ld;
+            const bool two_by_two = i1 - i0 == 2 && j1 - j0 == 2;  // the common window, unrolled
+            const int64_t down = int64_t{g.out1} * g.ld;
             for (int64_t f = 0; f < g.filters; f += 8) {
-                const bool full = f < vector_end;
                 __m256i m = _mm256_set1_epi32(INT32_MIN);
-                for (int32_t i = i0; i < i1; ++i)
-                    for (int32_t j = j0; j < j1; ++j) {
-                        const int32_t* p = potentials + (int64_t{i} * g.out1 + j) * g.ld + f;
-                        if (full) {
-                            m = _mm256_max_epi32(m, load(p));
-                        } else {
-                            alignas(32) int32_t tail[8];
-                            _mm256_store_si256(reinterpret_cast<__m256i*>(tail), m);
-                            for (int64_t l = 0; l < g.filters - f; ++l) tail[l] = std::max(tail[l], p[l]);
-                            m = _mm256_load_si256(reinterpret_cast<const __m256i*>(tail));
-                        }
-                    }
-                m = _mm256_min_epi32(_mm256_max_epi32(m, lo), hi);
-                if (full) {
-                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + f), m);
+                if (two_by_two) {
+                    const int32_t* p = window + f;
+                    m = _mm256_max_epi32(_mm256_max_epi32(load(p), load(p + g.ld)),
+                                         _mm256_max_epi32(load(p + down), load(p + down + g.ld)));
                 } else {
-                    alignas(32) int32_t tail[8];
-                    _mm256_store_si256(reinterpret_cast<__m256i*>(tail), m);
-                    std::copy_n(tail, g.filters - f, out + f);
+                    for (int32_t i = 0; i < i1 - i0; ++i) {
+                        const int32_t* p = window + i * down + f;
+                        for (int32_t j = 0; j < j1 - j0; ++j, p += g.ld) m = _mm256_max_epi32(m, load(p));
+                    }
                 }
+                m = _mm256_min_epi32(_mm256_max_epi32(m, lo), hi);
+                if (f + 8 <= g.filters)
+                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + f), m);
+                else
+                    _mm256_maskstore_epi32(out + f, tail, m);
             }
         }
     }
@@ -273,9 +197,9 @@ void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled)
 
 }  // namespace
 
-const Kernels& avx2_kernels() {
+const Kernels* avx2_kernels() {
     static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise16, count_nonzero, count_events, max_pool};
-    return k;
+    return &k;
 }
 
 }  // namespace akq
@@ -283,8 +207,7 @@ const Kernels& avx2_kernels() {
 #else
 
 namespace akq {
-// Not an x86 build: the dispatcher never selects this level (best_simd_level() is Scalar).
-const Kernels& avx2_kernels() { return scalar_kernels(); }
+const Kernels* avx2_kernels() { return nullptr; }  // not an x86 build
 }  // namespace akq
 
 #endif

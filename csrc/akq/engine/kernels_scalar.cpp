@@ -14,24 +14,25 @@ namespace {
 template <class A, class W, int Unit>
 void gemm(const A* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units, const W* packed,
           int32_t filters_padded, int32_t* c, int64_t ldc) {
-    const int64_t block_size = int64_t{segments} * units * kFilterBlock * Unit;
+    const int64_t panel_size = int64_t{kPanel} * segments * units * Unit;
     for (int64_t m = 0; m < rows; ++m) {
-        for (int32_t block = 0; block < filters_padded / kFilterBlock; ++block) {
-            int64_t acc[kFilterBlock] = {};
-            const W* w = packed + block * block_size;
+        for (int32_t f0 = 0; f0 < filters_padded; f0 += kPanel) {
+            const int width = std::min(kPanel, filters_padded - f0);
+            int64_t acc[kPanel] = {};
+            const W* w = packed + f0 / kPanel * panel_size;
             for (int32_t seg = 0; seg < segments; ++seg) {
                 const A* x = a + m * lda + seg * stride;
-                for (int64_t u = 0; u < units; ++u, x += Unit, w += kFilterBlock * Unit) {
+                for (int64_t u = 0; u < units; ++u, x += Unit, w += width * Unit) {
                     bool event = false;
                     for (int i = 0; i < Unit; ++i) event |= x[i] != 0;
                     if (!event) continue;  // no event, no work
-                    for (int lane = 0; lane < kFilterBlock; ++lane)
+                    for (int lane = 0; lane < width; ++lane)
                         for (int i = 0; i < Unit; ++i) acc[lane] += int32_t{x[i]} * w[lane * Unit + i];
                 }
             }
             // int32 wrap-around, as the SIMD accumulators do.
-            for (int lane = 0; lane < kFilterBlock; ++lane)
-                c[m * ldc + block * kFilterBlock + lane] = static_cast<int32_t>(static_cast<uint32_t>(acc[lane]));
+            for (int lane = 0; lane < width; ++lane)
+                c[m * ldc + f0 + lane] = static_cast<int32_t>(static_cast<uint32_t>(acc[lane]));
         }
     }
 }
@@ -59,7 +60,7 @@ int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filter
 }
 
 int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
-                    const int16_t* w, int16_t* out) {
+                    const int16_t* w, const int8_t* /*pairs*/, int16_t* out) {
     return depthwise16_channels(origin, row_stride, k0, k1, 0, channels, w, out);
 }
 

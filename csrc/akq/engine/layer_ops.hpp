@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "akq/arithmetic.hpp"
 #include "akq/engine/plan.hpp"
 
 namespace akq {
@@ -56,15 +57,13 @@ namespace {
 inline uint8_t activate(int32_t p, int32_t th, uint32_t step16, int32_t bits) {
     const int32_t z = static_cast<int32_t>(static_cast<uint32_t>(p) - static_cast<uint32_t>(th));
     if (z <= 0) return 0;
-    const uint32_t numerator = static_cast<uint32_t>(((int64_t{z} << bits) - 1) & 0x0FFFFFFF);
+    const uint32_t numerator = static_cast<uint32_t>(((int64_t{z} << bits) - 1) & arithmetic::kNumeratorMask);
     const uint32_t level = numerator / step16 + 1;
     const uint32_t top = (1u << bits) - 1;
     return static_cast<uint8_t>(level < top ? level : top);
 }
 
-inline int32_t clamp20(int64_t v) {
-    return static_cast<int32_t>(v < -524288 ? -524288 : (v > 524287 ? 524287 : v));
-}
+inline int32_t clamp20(int64_t v) { return arithmetic::saturate20(v); }
 
 }  // namespace
 

@@ -7,6 +7,7 @@
 #include <numeric>
 #include <string>
 
+#include "akq/arithmetic.hpp"
 #include "akq/error.hpp"
 
 namespace akq {
@@ -209,7 +210,7 @@ std::vector<int32_t> fit_last_layer(LayerSpec& l, const LearningParams& p, const
         for (size_t i = 0; i < x.size(); ++i)
             if (x[i])
                 for (int32_t u = 0; u < units; ++u) pot[u] += w[i * units + u];
-        for (int32_t u = 0; u < units; ++u) pot[u] = std::min(pot[u], 524287);  // FC potentials saturate at 20 bits
+        for (int32_t u = 0; u < units; ++u) pot[u] = std::min(pot[u], arithmetic::kPotentialMax);  // 20-bit FC sums
         const int32_t label = labels.empty() ? -1 : labels[labels.size() == 1 ? 0 : s];
         const int32_t first = label < 0 ? 0 : label * per_class, end = label < 0 ? units : first + per_class;
         int32_t winner = -1;

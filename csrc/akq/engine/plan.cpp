@@ -5,13 +5,12 @@
 #include <cmath>
 #include <cstdlib>
 
+#include "akq/arithmetic.hpp"
 #include "akq/error.hpp"
 
 namespace akq {
 
 namespace {
-
-constexpr double kTwo28 = 268435456.0;
 
 // Cells TensorFlow's 'same' padding adds before the data (docs/spec C.3); 0 for 'valid'.
 int32_t pad_before(int32_t in, int32_t out, int32_t k, int32_t s, Padding padding) {
@@ -43,8 +42,8 @@ void compile_activation(const LayerSpec& spec, CompiledLayer& c) {
     c.step16.assign(spec.act_step.size(), 0);
     for (size_t f = 0; f < spec.act_step.size(); ++f) {
         // 16 * act_step is exact in double and floor() truncates to the engine's 1/16 fixed point.
-        const double s16 = std::floor(16.0 * static_cast<double>(spec.act_step[f]));
-        c.step16[f] = static_cast<uint32_t>(std::fmod(s16, kTwo28));
+        const double s16 = std::floor(arithmetic::kStepScale * static_cast<double>(spec.act_step[f]));
+        c.step16[f] = static_cast<uint32_t>(std::fmod(s16, std::ldexp(1.0, arithmetic::kNumeratorBits)));
         if (spec.activation && c.step16[f] == 0)
             throw Error(ErrorKind::Engine,
                         "layer '" + spec.name + "': act_step[" + std::to_string(f) + "] = " +
@@ -53,17 +52,10 @@ void compile_activation(const LayerSpec& spec, CompiledLayer& c) {
                             "28-bit activation cannot divide by (the reference crashes); use an act_step below "
                             "2^24 (e.g. a smaller input scale or activation step)");
     }
-    // Reciprocals: with k = 28 + ceil(log2 d) and magic = floor(2^k / d) + 1, the error of
-    // n * magic / 2^k over n / d is below 2^28 / 2^k <= 1 / d, too small to reach the next integer.
     c.magic.assign(c.step16.size(), 0);
     c.shift.assign(c.step16.size(), 0);
-    for (size_t f = 0; f < c.step16.size(); ++f) {
-        const uint64_t d = std::max<uint32_t>(c.step16[f], 1);
-        uint32_t log2_ceil = 0;
-        while ((uint64_t{1} << log2_ceil) < d) ++log2_ceil;
-        c.shift[f] = 28 + log2_ceil;
-        c.magic[f] = static_cast<uint32_t>((uint64_t{1} << c.shift[f]) / d + 1);
-    }
+    for (size_t f = 0; f < c.step16.size(); ++f)
+        reciprocal(std::max<uint32_t>(c.step16[f], 1), c.magic[f], c.shift[f]);
 }
 
 void compile_pooling(const LayerSpec& spec, CompiledLayer& c) {
@@ -80,6 +72,15 @@ void compile_pooling(const LayerSpec& spec, CompiledLayer& c) {
 
 }  // namespace
 
+// With k = 28 + ceil(log2 d) and magic = floor(2^k / d) + 1, the error of n * magic / 2^k over
+// n / d is below 2^28 / 2^k <= 1 / d, too small to reach the next integer.
+void reciprocal(uint32_t d, uint32_t& magic, uint32_t& shift) {
+    uint32_t log2_ceil = 0;
+    while ((uint64_t{1} << log2_ceil) < d) ++log2_ceil;
+    shift = arithmetic::kNumeratorBits + log2_ceil;
+    magic = static_cast<uint32_t>((uint64_t{1} << shift) / d + 1);
+}
+
 int64_t CompiledLayer::output_size() const {
     if (type == LayerType::InputData) return input_size();
     return int64_t{pool0} * pool1 * filters;
@@ -90,15 +91,32 @@ std::vector<T> pack_weights(const std::vector<int32_t>& dense, int32_t segments,
                             int32_t filters) {
     const int64_t units = (run + unit - 1) / unit;
     const int32_t padded = (filters + kFilterBlock - 1) / kFilterBlock * kFilterBlock;
+    const int64_t panel_size = int64_t{kPanel} * segments * units * unit;
     std::vector<T> packed(static_cast<size_t>(padded) * segments * units * unit, 0);
     for (int32_t seg = 0; seg < segments; ++seg)
         for (int64_t r = 0; r < run; ++r)
             for (int32_t f = 0; f < filters; ++f) {
-                const int64_t block = f / kFilterBlock, lane = f % kFilterBlock;
-                const int64_t unit_index = (block * segments + seg) * units + r / unit;
-                packed[(unit_index * kFilterBlock + lane) * unit + r % unit] =
+                const int64_t panel = f / kPanel, lane = f % kPanel;
+                const int64_t width = std::min<int64_t>(kPanel, padded - panel * kPanel);
+                const int64_t unit_index = seg * units + r / unit;
+                packed[panel * panel_size + (unit_index * width + lane) * unit + r % unit] =
                     static_cast<T>(dense[(seg * run + r) * filters + f]);
             }
+    return packed;
+}
+
+std::vector<int8_t> pack_depthwise_pairs(const std::vector<int16_t>& w, int32_t k0, int32_t k1, int32_t channels) {
+    const int32_t taps = k0 * k1, pairs = (taps + 1) / 2, blocks = channels / 32;
+    std::vector<int8_t> packed(static_cast<size_t>(blocks) * pairs * 64, 0);
+    for (int32_t block = 0; block < blocks; ++block)
+        for (int32_t p = 0; p < pairs; ++p)
+            for (int32_t half = 0; half < 2; ++half)
+                for (int32_t lane = 0; lane < 16; ++lane)
+                    for (int32_t j = 0; j < 2 && 2 * p + j < taps; ++j) {
+                        const int32_t c = block * 32 + lane % 8 + 8 * half + 16 * (lane / 8);
+                        packed[((int64_t{block} * pairs + p) * 2 + half) * 32 + 2 * lane + j] =
+                            static_cast<int8_t>(w[int64_t{2 * p + j} * channels + c]);
+                    }
     return packed;
 }
 
@@ -183,6 +201,7 @@ CompiledLayer compile_layer(const LayerSpec& spec) {
             for (int32_t b = 0; b < c.k1; ++b)
                 for (int32_t ch = 0; ch < C; ++ch)
                     c.depthwise[(int64_t{a} * c.k1 + b) * C + ch] = W[tap(a, b) * C + ch];
+        c.depthwise_pairs = pack_depthwise_pairs(c.depthwise, c.k0, c.k1, C);
         c.depth = C;
         c.pointwise.assign(spec.weights_pw.data.begin(), spec.weights_pw.data.end());
         // Inputs after an activation are at most 4 bits (docs/spec C.1).

@@ -8,8 +8,11 @@
 
 namespace akq {
 
-// Filters are processed in blocks of this many int32 lanes (one AVX2 register).
+// Filters are padded to blocks of this many int32 lanes (one AVX2 register), and their weights laid
+// out in panels of kPanel filters (one AVX-512 register, two AVX2 ones); the last panel has
+// kFilterBlock filters when filters_padded is not a multiple of kPanel.
 constexpr int kFilterBlock = 8;
+constexpr int kPanel = 16;
 
 struct CompiledLayer {
     const LayerSpec* spec = nullptr;
@@ -30,8 +33,8 @@ struct CompiledLayer {
     int32_t segments = 1;
     int64_t run = 0, run_units = 0;
     bool small_inputs = false;
-    std::vector<int16_t> packed;   // int16 kernel: [F/8][segments][run_units][8][2]
-    std::vector<int8_t> packed8;   // uint8 kernel: [F/8][segments][run_units][8][4]
+    std::vector<int16_t> packed;   // int16 kernel: panels [segments][run_units][16 (or 8) filters][2]
+    std::vector<int8_t> packed8;   // uint8 kernel: panels [segments][run_units][16 (or 8) filters][4]
     int32_t int16_group = 1;       // quads the uint8 kernel may sum in int16 lanes without overflow
 
     // Convolutions read a padded copy of the input: (padded0, padded1, C) with the padding values,
@@ -42,6 +45,7 @@ struct CompiledLayer {
     // SeparableConvolutional: flipped depthwise weights [k0][k1][C] and whether the depthwise sums
     // provably fit int16 (then the pointwise runs on the int16 kernels, else on exact int32 loops).
     std::vector<int16_t> depthwise;
+    std::vector<int8_t> depthwise_pairs;  // the same, for vpmaddubsw (pack_depthwise_pairs)
     bool depthwise_fits_int16 = true;
     std::vector<int32_t> pointwise;  // [C][F], used by the int32 path
 
@@ -72,6 +76,15 @@ struct CompiledLayer {
 
 // Compiles one validated layer; throws Error(Engine) for a step the engine cannot divide by.
 CompiledLayer compile_layer(const LayerSpec& spec);
+
+// floor(n / d) = (n * magic) >> shift for every n < 2^28 and 0 < d < 2^28.
+void reciprocal(uint32_t d, uint32_t& magic, uint32_t& shift);
+
+// Depthwise weights [k0][k1][C] for vpmaddubsw on whole blocks of 32 channels: per block, per pair of
+// taps (2p, 2p + 1 of the k0*k1 taps in row-major order; a missing last tap has weight 0), 64 bytes:
+// the weights of channels {0..7, 16..23} then {8..15, 24..31} of the block (the lane order of
+// vpunpcklbw / vpunpckhbw), each as (tap 2p, tap 2p + 1).
+std::vector<int8_t> pack_depthwise_pairs(const std::vector<int16_t>& w, int32_t k0, int32_t k1, int32_t channels);
 
 // Packs a dense [segments * run][F] weight matrix for a kernel reading `unit` values at a time.
 template <class T>

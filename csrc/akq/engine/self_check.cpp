@@ -1,0 +1,130 @@
+// The known-answer self-check of a kernel family: every kernel on a fixed pseudo-random set of
+// shapes (whole and partial panels, row tails, int16 groups, channel tails) against the scalar
+// kernels, which define the arithmetic. Runs once per family, in well under a millisecond.
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "akq/engine/kernels.hpp"
+#include "akq/engine/plan.hpp"
+
+namespace akq {
+
+namespace {
+
+// A fixed 32-bit LCG: the set is the same on every machine and every run.
+struct Lcg {
+    uint32_t state = 12345;
+    int32_t next(int32_t lo, int32_t hi) {  // in [lo, hi]
+        state = state * 1664525u + 1013904223u;
+        return lo + static_cast<int32_t>((state >> 8) % static_cast<uint32_t>(hi - lo + 1));
+    }
+};
+
+template <class T>
+std::vector<T> values(Lcg& g, size_t n, int32_t lo, int32_t hi) {
+    std::vector<T> v(n);
+    for (T& x : v) x = g.next(0, 3) ? static_cast<T>(g.next(lo, hi)) : T{0};  // a quarter zeros at least
+    return v;
+}
+
+bool products_agree(const Kernels& k, const Kernels& ref, Lcg& g) {
+    for (int32_t filters_padded : {8, 16, 24, 40, 64}) {
+        for (int64_t rows : {1, 5, 13, 26}) {
+            const int32_t segments = 2;
+            const int64_t units = 7, lda = 64, stride = 40;
+            const int64_t a_size = (rows - 1) * lda + (segments - 1) * stride + units * 4;
+            const int64_t w_size = int64_t{filters_padded} * segments * units * 4;
+            std::vector<int32_t> c1(rows * filters_padded), c2(c1.size());
+            const auto a8 = values<uint8_t>(g, a_size, 0, 15);
+            const auto w8 = values<int8_t>(g, w_size, -128, 127);
+            for (int32_t group : {1, 4}) {
+                ref.gemm_u8(a8.data(), lda, rows, segments, stride, units, w8.data(), filters_padded, group,
+                            c1.data(), filters_padded);
+                k.gemm_u8(a8.data(), lda, rows, segments, stride, units, w8.data(), filters_padded, group, c2.data(),
+                          filters_padded);
+                if (c1 != c2) return false;
+            }
+            const auto a16 = values<int16_t>(g, a_size, -4096, 4095);
+            const auto w16 = values<int16_t>(g, w_size / 2, -128, 127);
+            ref.gemm_s16(a16.data(), lda, rows, segments, stride, units, w16.data(), filters_padded, c1.data(),
+                         filters_padded);
+            k.gemm_s16(a16.data(), lda, rows, segments, stride, units, w16.data(), filters_padded, c2.data(),
+                       filters_padded);
+            if (c1 != c2) return false;
+        }
+    }
+    return true;
+}
+
+bool depthwise_agrees(const Kernels& k, const Kernels& ref, Lcg& g) {
+    for (int32_t channels : {5, 16, 40, 56, 72})
+        for (const auto& [k0, k1] : {std::pair{3, 3}, std::pair{1, 2}}) {
+            const int64_t row_stride = 4 * channels;
+            const auto x = values<uint8_t>(g, k0 * row_stride, 0, 15);
+            const auto w = values<int16_t>(g, k0 * k1 * channels, -128, 127);
+            const auto pairs = pack_depthwise_pairs(w, k0, k1, channels);
+            std::vector<int16_t> o1(channels), o2(channels);
+            if (ref.depthwise16(x.data(), row_stride, k0, k1, channels, w.data(), pairs.data(), o1.data()) !=
+                    k.depthwise16(x.data(), row_stride, k0, k1, channels, w.data(), pairs.data(), o2.data()) ||
+                o1 != o2)
+                return false;
+        }
+    return true;
+}
+
+bool activation_agrees(const Kernels& k, const Kernels& ref, Lcg& g) {
+    const int64_t rows = 3, filters = 21;
+    std::vector<int32_t> threshold(filters);
+    std::vector<uint32_t> step16(filters), magic(filters), shift(filters);
+    for (int64_t f = 0; f < filters; ++f) {
+        threshold[f] = g.next(-1000, 1000);
+        step16[f] = static_cast<uint32_t>(f < 4 ? (1 << (7 * f)) + f : g.next(1, 1 << 20));
+        reciprocal(step16[f], magic[f], shift[f]);
+    }
+    std::vector<int32_t> p(rows * 24);
+    for (int32_t& v : p) v = g.next(-(1 << 30), 1 << 30);
+    for (int32_t bits : {1, 2, 4}) {
+        std::vector<uint8_t> o1(rows * filters), o2(o1.size());
+        if (ref.activate(p.data(), rows, 24, filters, threshold.data(), step16.data(), magic.data(), shift.data(),
+                         bits, o1.data()) != k.activate(p.data(), rows, 24, filters, threshold.data(), step16.data(),
+                                                        magic.data(), shift.data(), bits, o2.data()) ||
+            o1 != o2)
+            return false;
+    }
+    return true;
+}
+
+bool counts_and_pools_agree(const Kernels& k, const Kernels& ref, Lcg& g) {
+    const auto x = values<uint8_t>(g, 301, 0, 3);
+    if (ref.count_nonzero(x.data(), 301) != k.count_nonzero(x.data(), 301)) return false;
+    std::vector<int64_t> fanout(301);
+    for (int64_t& f : fanout) f = g.next(0, 50);
+    for (int64_t channels : {1, 7, 43}) {
+        const int64_t cells = 301 / channels;
+        int64_t ops1 = 0, ops2 = 0;
+        if (ref.count_events(x.data(), cells, channels, fanout.data(), &ops1) !=
+                k.count_events(x.data(), cells, channels, fanout.data(), &ops2) ||
+            ops1 != ops2)
+            return false;
+    }
+    // A 5x5 grid of 11 filters (16 apart), 2x2 pools of stride 2 padded at the start.
+    const PoolGeometry geometry{5, 5, 2, 2, 2, 2, 1, 1, 3, 3, 16, 11};
+    std::vector<int32_t> potentials(25 * 16);
+    for (int32_t& v : potentials) v = g.next(-(1 << 21), 1 << 21);
+    std::vector<int32_t> pool1(9 * 11), pool2(pool1.size());
+    ref.max_pool(potentials.data(), geometry, pool1.data());
+    k.max_pool(potentials.data(), geometry, pool2.data());
+    return pool1 == pool2;
+}
+
+}  // namespace
+
+bool kernels_agree(const Kernels& candidate) {
+    const Kernels& ref = scalar_kernels();
+    Lcg g;
+    return products_agree(candidate, ref, g) && depthwise_agrees(candidate, ref, g) &&
+           activation_agrees(candidate, ref, g) && counts_and_pools_agree(candidate, ref, g);
+}
+
+}  // namespace akq
