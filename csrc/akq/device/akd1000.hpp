@@ -52,8 +52,9 @@ constexpr int32_t kNpCount = 78;
 constexpr int32_t kHrcMinDim0 = 5;
 constexpr int32_t kHrcMinDim1 = 5;
 constexpr int32_t kHrcMaxDim1 = 256;
-constexpr int32_t kHrcMaxFiltersRgb = 192;   // C = 3
-constexpr int32_t kHrcMaxFiltersGray = 512;  // C = 1
+// Filters for 3x3, 5x5, 7x7 kernels [measured against akida 2.4.0, tests/test_device_differential.py]
+constexpr int32_t kHrcMaxFiltersRgb[3] = {192, 64, 32};    // C = 3
+constexpr int32_t kHrcMaxFiltersGray[3] = {512, 192, 96};  // C = 1
 constexpr int32_t kHrcMaxStride = 3;
 constexpr int32_t kHrcMaxPool = 2;
 

@@ -21,9 +21,17 @@ struct Problem {
     std::string message() const;
 };
 
-// Structural limits of the layer's NP type (InputConvolutional on the HRC, Convolutional and
-// SeparableConvolutional on CNPs, FullyConnected on an FNP), including the CNP capacity.
-std::vector<Problem> structural_problems(const LayerSpec& l);
+// Limits of the layer's NP type on its own parameters (InputConvolutional on the HRC, Convolutional and
+// SeparableConvolutional on CNPs, FullyConnected on an FNP), in the order the reference checks them.
+std::vector<Problem> parameter_problems(const LayerSpec& l);
+
+// The CNP capacity (filter memory, row buffer, NP count, spatial-split rules) of a layer whose parameters
+// pass, as the reference checks them while it allocates the layer's NPs.
+std::vector<Problem> capacity_problems(const LayerSpec& l);
+
+// How the filters are spread over the NPs (with one input channel, ceil(filters per NP / 8) must be even):
+// the reference checks this once the whole model is allocated.
+std::vector<Problem> split_problems(const LayerSpec& l);
 
 // Thresholds and act_step against the register widths (20 bits, 24 bits for the input layer).
 std::vector<Problem> programming_problems(const LayerSpec& l);

@@ -17,10 +17,15 @@ std::vector<const LayerSpec*> mappable_layers(const ModelSpec& m) {
     return out;
 }
 
+void append(std::vector<Problem>& to, std::vector<Problem> from) {
+    to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
+}
+
 std::vector<Problem> own_problems(const LayerSpec& l) {
-    std::vector<Problem> p = structural_problems(l);
-    std::vector<Problem> ranges = programming_problems(l);
-    p.insert(p.end(), ranges.begin(), ranges.end());
+    std::vector<Problem> p = parameter_problems(l);
+    append(p, capacity_problems(l));
+    append(p, split_problems(l));
+    append(p, programming_problems(l));
     return p;
 }
 
@@ -151,23 +156,28 @@ std::vector<bool> hardware_layers(const std::vector<const LayerSpec*>& layers) {
 
 }  // namespace
 
+// In the reference's order: layer by layer its parameters and its allocation; then the sequence rules, the
+// NP count of the whole model and the programming ranges.
 std::vector<Problem> check_hardware(const ModelSpec& m) {
     const std::vector<const LayerSpec*> layers = mappable_layers(m);
     std::vector<Problem> all;
     size_t hardware_nps = 0;
     for (size_t i = 0; i < layers.size(); ++i) {
-        std::vector<Problem> p = own_problems(*layers[i]);
-        std::vector<Problem> s = sequence_problems(*layers[i], i + 1 < layers.size() ? layers[i + 1] : nullptr);
-        p.insert(p.end(), s.begin(), s.end());
+        std::vector<Problem> p = parameter_problems(*layers[i]);
+        append(p, capacity_problems(*layers[i]));
         if (p.empty() && layers[i]->type != LayerType::InputConvolutional) hardware_nps += np_demand(*layers[i]).size();
-        all.insert(all.end(), p.begin(), p.end());
+        append(p, split_problems(*layers[i]));
+        append(all, std::move(p));
     }
+    for (size_t i = 0; i < layers.size(); ++i)
+        append(all, sequence_problems(*layers[i], i + 1 < layers.size() ? layers[i + 1] : nullptr));
     if (hardware_nps > static_cast<size_t>(akd1000::kNpCount) && !layers.empty())
         all.push_back({layers.back()->name, ProblemKind::Mapping,
                        "not enough NPs available: the model needs " + std::to_string(hardware_nps) +
                            " NPs, the AKD1000 has " + std::to_string(akd1000::kNpCount),
                        "the model cannot be mapped in one hardware sequence; reduce filters or input size, "
                        "or map with hw_only=False to run it in several passes"});
+    for (const LayerSpec* l : layers) append(all, programming_problems(*l));
     return all;
 }
 
