@@ -111,7 +111,7 @@ def report(name, model, inputs, plot=None, mode="all_nps"):
     seconds = time.perf_counter() - started
     perf = Performance(model)
     pub = PUBLISHED[name]
-    zero = [1 - s.input_events / (s.samples * s.input_size) for s in model.statistics().layers[1:]]
+    zero = [1 - s.input_events / (s.samples * s.input_size) for s in model.statistics.layers[1:]]
     print(f"\n== {name}: {len(inputs)} frames on the engine in {seconds:.2f} s; layer input zeros "
           f"{min(zero):.0%}-{max(zero):.0%} (after the dense input layer)")
     print(perf)

@@ -259,7 +259,7 @@ def main():
                 print(f"{name:<12}{mac / 1e6:>7.2f}{t:>4}{batch:>6}{rate:>10.0f}{rate_cpu:>10.0f}"
                       f"{rate * mac / 1e9:>8.1f}{100 * rate * mac / (peak * t):>7.1f}{lite:>11.0f}{lite_cpu:>11.0f}"
                       f"{flt:>9.0f}{rate / lite:>10.2f}{rate / flt:>7.2f}")
-        stats = model.statistics()
+        stats = model.statistics
         sparsity = np.mean([s.sparsity for s in stats.layers[1:]])
         print(f"{'':<12}mean input sparsity of layers 2..: {sparsity:.2f}")
 

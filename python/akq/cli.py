@@ -141,7 +141,7 @@ def run_batches(model, inputs, batch_size: int, threads=None, quiet: bool = Fals
     outputs, totals = [], {}
     for start in _progress(range(0, len(inputs), batch_size), "running", quiet or len(inputs) <= batch_size):
         outputs.append(run(inputs[start:start + batch_size], threads=threads))
-        for s in model.statistics().layers:
+        for s in model.statistics.layers:
             total = totals.setdefault(s.name, dict.fromkeys(
                 ("samples", "input_events", "output_events", "synaptic_ops"), 0) | {"input_size": s.input_size})
             for key in ("samples", "input_events", "output_events", "synaptic_ops"):
