@@ -95,12 +95,6 @@ constexpr int32_t kSeparableWide7x7Num = 7, kSeparableWide7x7Den = 5;
 constexpr int32_t kConvMaxChannelsTb = 512;
 constexpr int32_t kConvMaxChannelBits = 2048;
 
-// ---- All-NPs mapping (later akida releases' default, FACTS "Mapping modes") ----------------------------
-// Spreads the filters of the busiest layers over free NPs, doubling a layer's NPs at a time, down to this
-// many filters per NP: DS-CNN KWS's four 64-filter separable layers then take 16 NPs each, 65 NPs in all
-// with the dense layer, as the akida CLI reports [FACTS "Measured on the reference board"].
-constexpr int32_t kMinSpreadFiltersPerNp = 4;
-
 // ---- FNP [SPEC D.3, D.5] -----------------------------------------------------------------------------
 constexpr int64_t kFnpMaxInputs = 57334;
 constexpr int32_t kFnpMaxWeightBits = 4;

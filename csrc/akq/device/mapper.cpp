@@ -97,40 +97,23 @@ std::vector<NpAllocation> allocate(const std::vector<std::pair<NpType, int32_t>>
     return out;
 }
 
-// Updates per frame if every input were an event: what the all-NPs mapping balances.
-double dense_work(const LayerSpec& l) {
-    const auto out = conv_output_size(l);
-    const double positions = static_cast<double>(out[0]) * out[1];
-    const double k2 = static_cast<double>(l.kernel_size[0]) * l.kernel_size[1], c = l.input_dims[2];
-    return l.type == LayerType::SeparableConvolutional ? positions * c * (k2 + l.filters)
-                                                       : positions * k2 * c * l.filters;
-}
-
-// Filter groups per layer for the all-NPs mapping: double the NPs of the busiest layer (per NP) while
-// the sequence still fits `budget` NPs and its NPs keep kMinSpreadFiltersPerNp filters.
+// Filter groups per layer for the all-NPs mapping: every CNP layer's NPs hold at most t filters, for the
+// smallest t with which the sequence still fits `budget` NPs (layers already at t or fewer keep their split).
+// This reproduces akida 2.19's default mapping: AkidaNet 0.5/224 at t = 64 (68 NPs), DS-CNN KWS at t = 4
+// (65 NPs), a 64-100-30 filter chain at t = 3 (see tests/test_device_mapping.py).
 std::vector<int32_t> spread_filter_groups(const std::vector<const LayerSpec*>& layers, size_t budget) {
     std::vector<int32_t> groups(layers.size(), 1);
-    std::vector<size_t> nps(layers.size());
-    size_t total = 0;
-    for (size_t i = 0; i < layers.size(); ++i) {
-        nps[i] = layers[i]->type == LayerType::InputConvolutional ? 0 : np_demand(*layers[i]).size();
-        if (on_cnps(*layers[i])) groups[i] = static_cast<int32_t>(nps[i]) / split_cnp_layer(*layers[i]).strips;
-        total += nps[i];
-    }
-    for (;;) {
-        size_t busiest = layers.size();
-        double most = 0;
+    int32_t widest = 0;
+    for (const LayerSpec* l : layers)
+        if (on_cnps(*l)) widest = std::max(widest, l->filters);
+    for (int32_t t = 1; t < widest; ++t) {
+        std::vector<int32_t> candidate(layers.size(), 1);
+        size_t total = 0;
         for (size_t i = 0; i < layers.size(); ++i) {
-            if (!on_cnps(*layers[i]) || layers[i]->filters < 2 * groups[i] * akd1000::kMinSpreadFiltersPerNp) continue;
-            const double work = dense_work(*layers[i]) / static_cast<double>(nps[i]);
-            if (work > most) most = work, busiest = i;
+            if (on_cnps(*layers[i])) candidate[i] = (layers[i]->filters + t - 1) / t;
+            if (layers[i]->type != LayerType::InputConvolutional) total += np_demand(*layers[i], candidate[i]).size();
         }
-        if (busiest == layers.size()) break;
-        const size_t doubled = np_demand(*layers[busiest], 2 * groups[busiest]).size();
-        if (total - nps[busiest] + doubled > budget) break;
-        total += doubled - nps[busiest];
-        nps[busiest] = doubled;
-        groups[busiest] *= 2;
+        if (total <= budget) return candidate;
     }
     return groups;
 }
@@ -203,7 +186,7 @@ Mapping map_model(const ModelSpec& m, const Device& d, bool hw_only, MapMode mod
         pool.reset();
         std::vector<int32_t> groups(members.size(), 1);
         if (seq.backend == Backend::Hardware && mode == MapMode::AllNps)
-            groups = spread_filter_groups(members, pool.available(NpType::CNP1));
+            groups = spread_filter_groups(members, d.nps.size());
         std::vector<LayerMapping> mapped;
         for (size_t i = 0; i < members.size(); ++i) {
             const LayerSpec* l = members[i];

@@ -215,8 +215,8 @@ class Model:
     def map(self, device, hw_only: bool = False, mode: str = "minimal") -> None:
         """Allocate the layers to the neural processors of `device` (e.g. akq.AKD1000()).
 
-        mode "minimal" uses as few NPs as each layer needs (the reference mapper); "all_nps" then spreads
-        the busiest layers over the free NPs for throughput (the default of later akida releases).
+        mode "minimal" uses as few NPs as each layer needs (the reference mapper); "all_nps" then caps the
+        filters per NP of every convolution as low as the 78 NPs allow (the default of later akida releases).
         """
         from .device import map_model
 
