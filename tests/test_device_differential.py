@@ -18,7 +18,6 @@ SEED, COUNT = 20261201, 400
 # model index -> why akq differs (the capacity rules are fitted, the reference's are not published)
 KNOWN_DIFFERENCES = {
     1: "the reference reports ['l1', 'too_big'] first, akq ['l1', 'not_enough_nps']",
-    2: "the reference reports ['l2', 'padding'] first, akq ['l2', 'gap_rows']",
     8: "akq refuses (['l3', 'not_enough_nps']): the fitted capacity rule is too strict",
     22: "the reference reports ['l3', 'pool_input'] first, akq ['l1', 'not_enough_nps']",
     25: "FNP2 or FNP3: the reference's FNP3 capacity rule is not found yet",
@@ -37,7 +36,6 @@ KNOWN_DIFFERENCES = {
     135: "reference ['l0', 'hrc_kernel'], akq layer 'l0': a kernel_stride larger than the kernel is not supported",
     139: "FNP2 or FNP3: the reference's FNP3 capacity rule is not found yet",
     185: "FNP2 or FNP3: the reference's FNP3 capacity rule is not found yet",
-    194: "the reference reports ['l1', 'kernel_square'] first, akq ['l1', 'gap_width']",
     205: "reference ['l1', 'too_big'], akq maps",
     223: "FNP2 or FNP3: the reference's FNP3 capacity rule is not found yet",
     224: "FNP2 or FNP3: the reference's FNP3 capacity rule is not found yet",
@@ -45,20 +43,13 @@ KNOWN_DIFFERENCES = {
     248: "the reference reports ['l1', 'not_enough_nps'] first, akq ['l1', 'too_big']",
     269: "FNP2 or FNP3: the reference's FNP3 capacity rule is not found yet",
     293: "FNP2 or FNP3: the reference's FNP3 capacity rule is not found yet",
-    296: "the reference reports ['l1', 'padding'] first, akq ['l1', 'kernel']",
-    305: "the reference reports ['l1', 'stride2_kernel'] first, akq ['l1', 'padding']",
-    313: "the reference reports ['l2', 'pool_input'] first, akq ['l2', 'weights_bits']",
-    317: "the reference reports ['l2', 'stride2_kernel'] first, akq ['l2', 'gap_rows']",
     322: "FNP2 or FNP3: the reference's FNP3 capacity rule is not found yet",
     339: "FNP2 or FNP3: the reference's FNP3 capacity rule is not found yet",
     342: "the reference reports ['l1', 'pool_last'] first, akq ['l1', 'stride_pool']",
     360: "FNP2 or FNP3: the reference's FNP3 capacity rule is not found yet",
     365: "the reference reports ['l1', 'pool_last'] first, akq ['l1', 'one_channel']",
     366: "the reference reports ['l0', 'hrc_kernel'] first, akq ['l0', 'input_channels']",
-    371: "the reference reports ['l1', 'padding'] first, akq ['l1', 'kernel']",
     376: "FNP2 or FNP3: the reference's FNP3 capacity rule is not found yet",
-    391: "the reference reports ['l1', 'stride'] first, akq ['l1', 'gap_width']",
-    395: "the reference reports ['l1', 'strides_equal'] first, akq ['l1', 'gap_width']",
 }
 
 

@@ -1,5 +1,6 @@
 #include "akq/device/constraints.hpp"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -91,6 +92,7 @@ void check_input_convolutional(const LayerSpec& l, Collector& c) {
               "follow the first convolution with a quantized ReLU");
 }
 
+// In the order the reference checks them (tests/test_device_differential.py).
 void check_cnp(const LayerSpec& l, Collector& c) {
     const bool separable = l.type == LayerType::SeparableConvolutional;
     const int32_t k = l.kernel_size[0];
@@ -100,6 +102,18 @@ void check_cnp(const LayerSpec& l, Collector& c) {
     if (l.input_dims[1] > kCnpMaxDim)
         c.map("The maximum input height is " + to_string(kCnpMaxDim) + " (got " + to_string(l.input_dims[1]) + ")",
               "downsample the input");
+    const bool square = l.kernel_size[0] == l.kernel_size[1];
+    if (!square)
+        c.map("Kernel width and height must be equal (got " + pair_text(l.kernel_size) + ")", "use a square kernel");
+    const auto s = l.kernel_stride;
+    if (s[0] != s[1])
+        c.map("Horizontal and vertical strides must be equal (got " + pair_text(s) + ")", "use equal strides");
+    else if (s[0] < 1 || s[0] > kCnpMaxStride)
+        c.map("Convolution stride must be 1 or 2 (got " + to_string(s[0]) + ")", "use stride 1 or 2");
+    else if (s[0] == 2 && k != kCnpStride2Kernel)
+        c.map("Convolution stride 2 is only supported with 3x3 kernels (got " + pair_text(l.kernel_size) + ")",
+              "use a 3x3 kernel for strided convolutions, or stride 1 followed by max pooling");
+    if (l.padding != Padding::Same) c.map("Only padding same is supported (got valid padding)", kSamePadding);
     if (l.pool_type == PoolType::Average) {
         if (l.input_dims[0] > kGapMaxInputDim0)
             c.map("With average pooling, input width cannot exceed " + to_string(kGapMaxInputDim0) + " (got " +
@@ -111,18 +125,26 @@ void check_cnp(const LayerSpec& l, Collector& c) {
                       to_string(kGapMinConvDim1) + " rows (currently " + to_string(rows) + ")",
                   "downsample less before the global average pooling");
     }
-    if (l.kernel_size[0] != l.kernel_size[1])
-        c.map("Kernel width and height must be equal (got " + pair_text(l.kernel_size) + ")", "use a square kernel");
-    else if (separable ? (k != 3 && k != 5 && k != 7) : (k != 1 && k != 3 && k != 5 && k != 7))
+    if (l.pool_type == PoolType::Max) {
+        const int32_t largest = std::max(l.pool_size[0], l.pool_size[1]);
+        if (largest > kCnpMaxPool)
+            c.map("Pooling size " + to_string(largest) + " is not supported on NSoC_v2", "use 2x2 max pooling");
+        else if (l.pool_size[0] != l.pool_size[1])
+            c.map("Pooling width and height must be equal (got " + pair_text(l.pool_size) + ")", "use a square pool");
+        const auto ps = effective_pool_stride(l);
+        if (ps[0] > l.pool_size[0] || ps[1] > l.pool_size[1])
+            c.map("Pooling stride must not exceed the pool size (got stride " + pair_text(ps) + ", size " +
+                      pair_text(l.pool_size) + ")",
+                  "use a pool stride no larger than the pool size");
+        if (l.pool_size[0] > l.input_dims[0] || l.pool_size[1] > l.input_dims[1])
+            c.map("Pooling size cannot be greater than input dimensions (pool " + pair_text(l.pool_size) +
+                      ", input " + pair_text({l.input_dims[0], l.input_dims[1]}) + ")",
+                  "remove the pooling or use a larger input");
+    }
+    if (square && (separable ? (k != 3 && k != 5 && k != 7) : (k != 1 && k != 3 && k != 5 && k != 7)))
         c.map(std::string(separable ? "Kernel size must be 3, 5 or 7" : "Kernel size must be 1, 3, 5 or 7") +
                   " (got " + to_string(k) + ")",
               "use a supported kernel size");
-    const auto s = l.kernel_stride;
-    if (s[0] != s[1])
-        c.map("Horizontal and vertical strides must be equal (got " + pair_text(s) + ")", "use equal strides");
-    else if (s[0] < 1 || s[0] > kCnpMaxStride)
-        c.map("Convolution stride must be 1 or 2 (got " + to_string(s[0]) + ")", "use stride 1 or 2");
-    if (l.padding != Padding::Same) c.map("Only padding same is supported (got valid padding)", kSamePadding);
     if (l.input_dims[2] > kCnpMaxChannels)
         c.map("The maximum input channel value is " + to_string(kCnpMaxChannels) + " (got " +
                   to_string(l.input_dims[2]) + ")",
@@ -130,32 +152,15 @@ void check_cnp(const LayerSpec& l, Collector& c) {
     if (l.filters > kCnpMaxFilters)
         c.map("The maximum number of filters is " + to_string(kCnpMaxFilters) + " (got " + to_string(l.filters) + ")",
               "use fewer filters");
-}
-
-// The rules the reference checks layer by layer while it allocates the NPs, after every layer's parameters.
-void check_cnp_capacity(const LayerSpec& l, Collector& c) {
-    const bool separable = l.type == LayerType::SeparableConvolutional;
-    const int32_t k = l.kernel_size[0];
-    if (l.kernel_stride[0] == 2 && l.kernel_stride[1] == 2 && k != kCnpStride2Kernel)
-        c.map("Convolution stride 2 is only supported with 3x3 kernels (got " + pair_text(l.kernel_size) + ")",
-              "use a 3x3 kernel for strided convolutions, or stride 1 followed by max pooling");
-    if (l.pool_type == PoolType::Max) {
-        if (l.pool_size[0] != l.pool_size[1])
-            c.map("Pooling width and height must be equal (got " + pair_text(l.pool_size) + ")", "use a square pool");
-        else if (l.pool_size[0] > kCnpMaxPool)
-            c.map("Pooling size " + to_string(l.pool_size[0]) + " is not supported on NSoC_v2",
-                  "use 2x2 max pooling");
-        const auto ps = effective_pool_stride(l);
-        if (ps[0] > l.pool_size[0] || ps[1] > l.pool_size[1])
-            c.map("Pooling stride must not exceed the pool size (got stride " + pair_text(ps) + ", size " +
-                      pair_text(l.pool_size) + ")",
-                  "use a pool stride no larger than the pool size");
-    }
     if (separable && l.weights_bits != 2 && l.weights_bits != 4)
         c.map("Separable CNP weights bitwidth must be 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
     if (!separable && l.weights_bits != 1 && l.weights_bits != 2 && l.weights_bits != 4)
         c.map("Standard CNP weights bitwidth must be 1, 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
-    if (!c.empty() || !parameter_problems(l).empty()) return;  // the capacity is meaningless then
+}
+
+// The capacity rules the reference checks while it allocates the layer's NPs.
+void check_cnp_capacity(const LayerSpec& l, Collector& c) {
+    if (!parameter_problems(l).empty()) return;  // the capacity is meaningless then
     const CnpSplit split = split_cnp_layer(l);
     if (split.strips > 1) {
         const std::string strips = " (the input is split into " + to_string(split.strips) + " strips of " +
@@ -172,11 +177,6 @@ void check_cnp_capacity(const LayerSpec& l, Collector& c) {
             c.map("Cannot have pooling size > pooling stride on a layer split spatially over several NPs" + strips,
                   "use a pool stride equal to the pool size, or make the input small enough for one strip");
     }
-    const auto out = conv_output_size(l);
-    if (l.pool_type == PoolType::Max && (l.pool_size[0] > out[0] || l.pool_size[1] > out[1]))
-        c.map("Pooling size cannot be greater than input dimensions (pool " + pair_text(l.pool_size) +
-                  " on a convolution output of " + pair_text(out) + ")",
-              "remove the pooling or use a larger input");
     if (!split.problem.empty()) {
         c.map(split.problem, "use fewer input channels, fewer weight bits or a smaller input");
         return;
