@@ -85,7 +85,7 @@ def test_mapping_objects_have_akidas_names(akida):
             [[layer.name for layer in p.layers] for p in b.passes]
     for a, b in zip(ours.layers, theirs.layers):
         assert (a.mapping is None) == (b.mapping is None)
-        if a.mapping is not None and a.name != "dense":  # the dense layer: FNP3 vs FNP2, see the differential test
+        if a.mapping is not None:
             assert [(str(n.ident), n.type.name, n.filters) for n in a.mapping.nps] == \
                 [(str(n.ident), n.type.name, n.filters) for n in b.mapping.nps]
     assert str(ours.ip_version) == str(theirs.ip_version) == "IpVersion.v1"

@@ -98,6 +98,11 @@ constexpr int32_t kConvMaxChannelBits = 2048;
 // ---- FNP [SPEC D.3, D.5] -----------------------------------------------------------------------------
 constexpr int64_t kFnpMaxInputs = 57334;
 constexpr int32_t kFnpMaxWeightBits = 4;
+// FNP3 weight memory in words; per neuron 4 words + per 32 inputs 1, 2 or 6 words for 1-, 2-, 4-bit weights
+// (3-bit weights never go to an FNP3) [measured against akida 2.4.0, rule in mapper.cpp fits_fnp3]
+constexpr int64_t kFnp3MemoryWords = 10752;
+constexpr int64_t kFnp3NeuronWords = 4;
+constexpr int64_t kFnp3WordsPer32Inputs[3] = {1, 2, 6};
 
 // ---- Programming ranges [SPEC D.4] -------------------------------------------------------------------
 constexpr int32_t kNpThresholdBits = 20;    // signed, CNP/FNP with activation

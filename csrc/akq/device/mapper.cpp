@@ -59,11 +59,25 @@ bool on_cnps(const LayerSpec& l) {
     return l.type == LayerType::Convolutional || l.type == LayerType::SeparableConvolutional;
 }
 
+// Whether a dense layer's weights fit the on-chip memory of an FNP3: every neuron takes kFnp3NeuronWords
+// words plus, per 32 inputs, kFnp3WordsPer32Inputs[weights bits] words [measured against akida 2.4.0;
+// exact on every (inputs, units, bits) boundary tried]. The larger ones go to an FNP2 (external memory).
+bool fits_fnp3(const LayerSpec& l) {
+    using namespace akd1000;
+    const int64_t wb = l.weights_bits;
+    const int64_t per_32 = wb == 1 ? kFnp3WordsPer32Inputs[0] : wb == 2 ? kFnp3WordsPer32Inputs[1]
+                           : wb == 4 ? kFnp3WordsPer32Inputs[2] : 0;
+    if (per_32 == 0) return false;
+    const int64_t inputs = static_cast<int64_t>(l.input_dims[0]) * l.input_dims[1] * l.input_dims[2];
+    const int64_t words = (inputs + 31) / 32 * per_32 + kFnp3NeuronWords;
+    return l.filters * words <= kFnp3MemoryWords;
+}
+
 // The NPs a hardware layer needs: (type, filters) per NP.
 std::vector<std::pair<NpType, int32_t>> np_demand(const LayerSpec& l, int32_t filter_groups = 1) {
     switch (l.type) {
         case LayerType::InputConvolutional: return {{NpType::HRC, 0}};
-        case LayerType::FullyConnected: return {{NpType::FNP3, l.filters}};
+        case LayerType::FullyConnected: return {{fits_fnp3(l) ? NpType::FNP3 : NpType::FNP2, l.filters}};
         default: {
             std::vector<std::pair<NpType, int32_t>> out;
             for (int32_t f : split_cnp_layer(l, filter_groups).filters) out.emplace_back(NpType::CNP1, f);
@@ -76,7 +90,7 @@ bool fits(const std::vector<std::pair<NpType, int32_t>>& demand, const NpPool& p
     size_t cnp = 0, fnp = 0;
     for (const auto& d : demand) {
         cnp += d.first == NpType::CNP1;
-        fnp += d.first == NpType::FNP3;
+        fnp += d.first == NpType::FNP3 || d.first == NpType::FNP2;
     }
     if (fnp > 0 && pool.available(NpType::FNP3) + pool.available(NpType::FNP2) < fnp) return false;
     return cnp == 0 || pool.available(NpType::CNP1) >= cnp + fnp;
@@ -90,6 +104,8 @@ std::vector<NpAllocation> allocate(const std::vector<std::pair<NpType, int32_t>>
             out.push_back({d.hrc, NpType::HRC, 0});
         } else if (type == NpType::FNP3 && pool.available(NpType::FNP3) == 0) {
             out.push_back({pool.take(NpType::FNP2), NpType::FNP2, filters});
+        } else if (type == NpType::FNP2 && pool.available(NpType::FNP2) == 0) {  // all 4 taken: an FNP3 then
+            out.push_back({pool.take(NpType::FNP3), NpType::FNP3, filters});
         } else {
             out.push_back({pool.take(type), type, filters});
         }
