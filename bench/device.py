@@ -3,7 +3,7 @@
 Builds AkidaNet 0.5 at 224x224 and DS-CNN KWS (8-bit input layer, 4-bit weights and activations) by hand,
 with random weights whose thresholds are set layer by layer so that 40-60 % of the activations are zero on
 smooth random "natural" inputs, runs them on the engine, maps them and prints akq.Performance's estimates
-next to the published numbers (AKD1000-FACTS.md), then the effect of input sparsity.
+next to the published numbers (docs/spec D.7), then the effect of input sparsity.
 
     PYTHONPATH=python python bench/device.py [--frames 4] [--plot performance.png]
 """
@@ -17,7 +17,7 @@ import time
 
 import akq
 import numpy as np
-from akq.engine.performance import Performance
+from akq.device.performance import Performance
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
 from published_models import (PUBLISHED, STATIC_BOARD_W, akidanet_layers, calibrated_model,  # noqa: E402

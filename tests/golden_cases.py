@@ -1,4 +1,4 @@
-"""Readers for tests/golden (a copy of ../shared/golden): the reference's cases as Keras and akq models.
+"""Readers for tests/golden (the reference's golden cases, copied unchanged) as Keras and akq models.
 
 `keras_model(case)` rebuilds the quantized Keras model from model.json and the float weights;
 `akida_model(case)` builds the reference's converted model by hand from akida.json and its variables,
@@ -157,6 +157,37 @@ def akida_model(case: Case, upto: int | None = None):
     descs = case.akida_layers if upto is None else case.akida_layers[: upto + 1]
     for index, desc in enumerate(descs):
         model.add(akida_layer(desc))
+        for name, value in case.variables(index).items():
+            model.layers[index].set_variable(name, value)
+    return model
+
+
+def runtime_model(case: Case):
+    """The reference's converted model built in BrainChip's akida runtime from akida.json and its variables
+    (akida's public layer classes, independently of akq)."""
+    import akida
+
+    model = akida.Model()
+    for index, desc in enumerate(case.akida_layers):
+        kind, common = desc["type"], {"name": desc["name"]}
+        if kind == "InputData":
+            layer = akida.InputData(input_shape=tuple(desc["input_shape"]), input_bits=desc["input_bits"], **common)
+        else:
+            common |= {"weights_bits": desc["weights_bits"], "activation": desc["activation"],
+                       "act_bits": desc["act_bits"]}
+            if kind == "FullyConnected":
+                layer = akida.FullyConnected(units=desc["units"], **common)
+            else:
+                pool = {"none": akida.PoolType.NoPooling, "max": akida.PoolType.Max, "average": akida.PoolType.Average}
+                common |= {"kernel_size": tuple(desc["kernel_size"]), "filters": desc["filters"],
+                           "kernel_stride": tuple(desc["stride"]), "pool_type": pool[desc["pool_type"]],
+                           "padding": akida.Padding.Same if desc["padding"] == "same" else akida.Padding.Valid,
+                           "pool_size": tuple(desc.get("pool_size", (-1, -1))),
+                           "pool_stride": tuple(desc.get("pool_stride", (-1, -1)))}
+                if kind == "InputConvolutional":
+                    common |= {"input_shape": tuple(desc["input_shape"]), "padding_value": desc["padding_value"]}
+                layer = getattr(akida, kind)(**common)
+        model.add(layer)
         for name, value in case.variables(index).items():
             model.layers[index].set_variable(name, value)
     return model

@@ -1,11 +1,11 @@
 """AkidaNet 0.5/224 and DS-CNN KWS as BrainChip's model zoo builds them, the figures BrainChip publishes
-for them on the AKD1000 reference board (AKD1000-FACTS), and the synthetic weights and inputs the
+for them on the AKD1000 reference board (docs/spec D.7), and the synthetic weights and inputs the
 performance model is calibrated with; used by bench/device.py and tests/test_device_calibration.py."""
 
 import akq
 import numpy as np
 
-STATIC_BOARD_W = 0.912  # the reference board's floor (AKD1000-FACTS)
+STATIC_BOARD_W = 0.912  # the reference board's floor (docs/spec D.7)
 PUBLISHED = {
     "AkidaNet 0.5/224": {"nps": 68, "clocks": 43_000_636, "frames": 10, "fps": 43.48, "energy_mj": 23.48,
                          "dynamic_mj": 2.51, "program": 1_361_244, "dense_clocks": 13.7e6},
@@ -94,7 +94,7 @@ def calibrated_model(layers, inputs, rng, zero_fraction=0.5):
 def published_run(name, frames=4, seed=2024):
     """`name`'s calibration run: the model with synthetic weights, mapped in all-NPs mode (as the published
     figures were measured), after `frames` synthetic frames on the engine; returns its akq.Performance."""
-    from akq.engine.performance import Performance
+    from akq.device.performance import Performance
 
     layers, shape = {"AkidaNet 0.5/224": (akidanet_layers, (224, 224, 3)),
                      "DS-CNN KWS": (ds_cnn_layers, (49, 10, 1))}[name]

@@ -1,5 +1,5 @@
-"""The code of the seed tutorial (/work/shared/seed/000_e615739a6b143124.txt, BrainChip's "Advanced
-CNN2SNN tutorial"), runnable with akq.
+"""The code of the seed tutorial (BrainChip's "Advanced CNN2SNN tutorial", from which the project
+started), runnable with akq.
 
 Changes from the seed, and only these:
 * imports: `cnn2snn` -> `akq` (`from akq import quantization_layers as qlayers`,

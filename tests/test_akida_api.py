@@ -26,7 +26,7 @@ def build(lib):
 def fill(*models, seed=0):
     rng = np.random.default_rng(seed)
     for layers in zip(*(m.layers for m in models)):
-        for name in layers[0].variables if isinstance(layers[0], akq.engine.Layer) else layers[0].get_variable_names():
+        for name in layers[0].variables if isinstance(layers[0], akq.model.Layer) else layers[0].get_variable_names():
             value = layers[0].get_variable(name)
             if name.startswith("weights"):
                 value = rng.integers(-7, 8, value.shape).astype(np.int8)

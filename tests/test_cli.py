@@ -61,7 +61,7 @@ def files(tmp_path_factory, integer_model):
 
 
 # -- usage and help ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("command", [[], ["demo"], ["quantize"], ["convert"], ["info"], ["run"], ["bench"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["quantize"], ["convert"], ["export"], ["info"], ["run"], ["bench"]])
 def test_help_of_every_command(command):
     result = akq_command(*command, "--help")
     assert result.returncode == 0, result.stderr

@@ -110,7 +110,7 @@ def test_activations_track_keras_with_batchnorm_after_per_tensor_conv(gammas):
     # Keras, in float64 from the same integer weights: z = g * conv(x / 255, W / sf) + folded bias
     z = g * _correlate_valid(x, w_int) / (255.0 * sf) + bias
     keras_levels = np.clip(np.ceil((z - sigma / 2) / sigma), 0, 2 ** bits - 1)
-    # akq, with the engine's integer rule (SPEC C.6)
+    # akq, with the engine's integer rule (docs/spec C.6)
     p = _correlate_valid(x, w)
     s16 = np.floor(16 * layer.get_variable("act_step").astype(np.float64))
     akq_levels = np.clip(np.ceil(2 ** bits * (p - layer.get_variable("threshold")) / s16), 0, 2 ** bits - 1)
@@ -134,7 +134,7 @@ def test_report_says_batchnorm_went_into_thresholds():
 
 def test_seed_predict_tracks_keras_logits():
     """predict of the converted seed model against the Keras logits (before Softmax), as closely as the
-    reference tracks per-axis models (SPEC F.4 item 9: median relative max error 8.4e-3)."""
+    reference tracks per-axis models (docs/spec F.4 item 9: median relative max error 8.4e-3)."""
     model = seed_tutorial_model()
     x = RNG.integers(0, 256, (64, 28, 28, 1)).astype(np.uint8)
     logits = keras.Model(model.inputs, model.get_layer("dense").output).predict(x.astype(np.float32) / 255,

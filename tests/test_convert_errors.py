@@ -1,4 +1,4 @@
-"""Every refusal of the reference converter (SPEC B.7) raises a typed akq error naming the layer, the
+"""Every refusal of the reference converter (docs/spec B.7) raises a typed akq error naming the layer, the
 rule and the fix; check_model_compatibility lists every broken rule."""
 
 import akq

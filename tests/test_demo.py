@@ -71,3 +71,16 @@ def test_demo_split_never_trains_on_test_digits():
     assert images.shape == (5000, 28, 28, 1) and images.dtype == np.uint8 and images.max() == 255
     assert np.bincount(labels).tolist() == [500] * 10
     assert max(Settings.of(False).train_images, Settings.of(True).train_images) <= 4000
+
+
+def test_demo_prints_the_command_that_deploys_its_model(demo):
+    table, out_dir = demo
+    line = next(line for line in table.splitlines() if line.startswith("to deploy: akq export "))
+    source, target = line.split()[4:6]
+    assert Path(source) == out_dir / "digits_cnn.akq" and target.endswith(".fbz")
+    akida = pytest.importorskip("akida", reason="the akida runtime is not installed (pip install 'akq[akida]')")
+    from akq.cli import main
+
+    assert main(["export", source, target]) == 0
+    inputs = np.random.default_rng(0).integers(0, 256, (8, 28, 28, 1), dtype=np.uint8)
+    np.testing.assert_array_equal(akida.Model(target).forward(inputs), akq.load_model(source).forward(inputs))

@@ -1,4 +1,4 @@
-"""Every structural limit (SPEC D.3) and programming range (SPEC D.4) of the AKD1000, with its error.
+"""Every structural limit (docs/spec D.3) and programming range (docs/spec D.4) of the AKD1000, with its error.
 
 Each case builds a small model whose layer 'x' breaks one rule, then checks that map(hw_only=True) raises
 HardwareError naming the layer and the rule, that check_hardware() reports it, and that the default

@@ -1,4 +1,4 @@
-"""model.map(akq.AKD1000()) against the reference's hw_map of every golden case (SPEC D.1, D.2, D.5)."""
+"""model.map(akq.AKD1000()) against the reference's hw_map of every golden case (docs/spec D.1, D.2, D.5)."""
 
 import collections
 
@@ -59,7 +59,7 @@ def test_device_description():
     roles = collections.Counter(tuple(t.name for t in np_.types) for np_ in device.nps)
     assert roles == {("CNP1", "CNP2"): 54, ("CNP1", "FNP3"): 18, ("CNP1", "FNP2"): 4, ("CNP1",): 2}
     assert len({np_.ident for np_ in device.nps}) == 78
-    assert {np_.ident[:2] for np_ in device.nps if akq.engine.device.NpType.FNP2 in np_.types} == {(4, 1)}
+    assert {np_.ident[:2] for np_ in device.nps if akq.device.mapping.NpType.FNP2 in np_.types} == {(4, 1)}
 
 
 def test_forward_still_works_after_map_and_summary_shows_nps(capsys):
@@ -126,9 +126,9 @@ def test_all_nps_mode_maps_akidanet_on_the_published_68_nps():
 
     model = akq.Model(akidanet_layers())
     model.map(akq.AKD1000())
-    assert akq.engine.device.np_count(model) == 32  # as akida 2.4.0 maps it
+    assert akq.device.np_count(model) == 32  # as akida 2.4.0 maps it
     model.map(akq.AKD1000(), mode="all_nps")
-    assert akq.engine.device.np_count(model) == 68  # the akida CLI's figure (AKD1000-FACTS) and akida 2.19.3's
+    assert akq.device.np_count(model) == 68  # the akida CLI's figure (docs/spec D.7.3) and akida 2.19.3's
     separable = [len(layer.mapping.nps) for layer in model.layers if layer.name.startswith("separable")]
     assert separable == [6, 4, 8, 4, 4, 4, 4, 4, 8, 8]  # 64 filters per NP, as akida 2.19.3 maps them
 
@@ -136,9 +136,9 @@ def test_all_nps_mode_maps_akidanet_on_the_published_68_nps():
 def test_all_nps_mode_spreads_filters_like_the_published_ds_cnn_mapping():
     model = ds_cnn()
     model.map(akq.AKD1000())
-    assert akq.engine.device.np_count(model) == 5  # minimal: one NP per layer (the reference mapper, SPEC D)
+    assert akq.device.np_count(model) == 5  # minimal: one NP per layer (the reference mapper, docs/spec D)
     model.map(akq.AKD1000(), mode="all_nps")
-    assert akq.engine.device.np_count(model) == 65  # as the akida CLI reports for DS-CNN KWS (AKD1000-FACTS)
+    assert akq.device.np_count(model) == 65  # as the akida CLI reports for DS-CNN KWS (docs/spec D.7)
     for i in range(1, 5):
         assert [np_.filters for np_ in model.get_layer(f"separable_{i}").mapping.nps] == [4] * 16
     assert len({np_.ident for layer in model.layers for np_ in layer.mapping.nps}) == 66  # 65 NPs + HRC

@@ -3,7 +3,7 @@
 import akq
 import numpy as np
 import pytest
-from akq.engine.performance import Performance, assumed_activity
+from akq.device.performance import Performance, assumed_activity
 from akq.errors import EngineError, InputError
 
 RNG = np.random.default_rng(3)
@@ -77,7 +77,7 @@ def test_report_fields_and_pipelining():
 
 
 def test_software_layers_cost_no_chip_cycles():
-    spec = conv_model()._spec()
+    spec = conv_model().spec
     spec.layers[1].weights_bits = 8  # 8-bit convolution weights: the layer runs in software
     model = akq.Model._from_spec(spec)
     model.map(akq.AKD1000())

@@ -1,4 +1,4 @@
-"""The reference's single-layer NP-count sweeps (SPEC appendix G) against the mapper's capacity rule.
+"""The reference's single-layer NP-count sweeps (docs/spec G) against the mapper's capacity rule.
 
 Each cell is a model InputData(D0, D1, C) -> one Convolutional / SeparableConvolutional layer (3x3... 7x7,
 stride 1, same padding, 4-bit activations), mapped with hw_only=True: the number of NPs, or the refusal
@@ -359,14 +359,14 @@ def test_public_api_maps_like_the_core():
 
 
 def test_filters_are_balanced_like_the_reference():
-    # SPEC D.5: F=1024 -> 342/342/340, F=2048 -> 5 NPs of 410 (small C)
+    # docs/spec D.5: F=1024 -> 342/342/340, F=2048 -> 5 NPs of 410 (small C)
     for filters, expected in ((1024, [342, 342, 340]), (2048, [410, 410, 410, 410, 408]), (512, [256, 256])):
         spec = _layer_spec("conv", 1, 1, 8, filters, 16, 16)
         assert list(_core.split_cnp_layer(spec).filters) == expected
 
 
 def test_spatial_split_along_axis_0():
-    # SPEC D.5 (a): ceil(D0 / 32) NPs for small C and F
+    # docs/spec D.5 (a): ceil(D0 / 32) NPs for small C and F
     for d0, nps in ((32, 1), (33, 2), (64, 2), (100, 4), (128, 4), (256, 8), (512, 16)):
         assert outcome("conv", 3, 4, 16, 16, d0, 16) == nps
 

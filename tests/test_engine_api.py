@@ -1,4 +1,4 @@
-"""Engine API: input validation, predict/evaluate contracts, engine errors, statistics (SPEC C.1, C.7)."""
+"""Engine API: input validation, predict/evaluate contracts, engine errors, statistics (docs/spec C.1, C.7)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The engine against the reference's outputs on every golden case, on every SIMD level (SPEC C, F.1)."""
+"""The engine against the reference's outputs on every golden case, on every SIMD level (docs/spec C, F.1)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""The engine against a deliberately simple numpy reference written from SPEC C, on random models.
+"""The engine against a deliberately simple numpy reference written from docs/spec C, on random models.
 
 The reference below loops over kernel taps and output positions with int64 arithmetic and shares no
 code with the engine. The random models cover every rule: padding_value mod 256, true convolution
@@ -329,7 +329,7 @@ def test_plain_convolution_potentials_are_not_clamped():
 
 @pytest.mark.parametrize("act_bits", [1, 2, 4])
 def test_step_is_truncated_to_sixteenths_and_levels_follow(act_bits):
-    """Level k fires when p > th + (k-1) * floor(16 act_step) / 2^b (SPEC C.6), step 1.0944 -> 17/16."""
+    """Level k fires when p > th + (k-1) * floor(16 act_step) / 2^b (docs/spec C.6), step 1.0944 -> 17/16."""
     model = akq.Model([akq.InputData((1, 1, 1), input_bits=4), akq.FullyConnected(1, weights_bits=8,
                                                                                   act_bits=act_bits)])
     fc = model.layers[1]

@@ -91,7 +91,7 @@ def assert_same_model(a: akq.Model, b: akq.Model):
 def test_bytes_follow_the_documented_layout(model, data, fields):
     assert data == layout.encode(fields)
     header, layers = layout.decode(data)
-    assert header == (layout.MAGIC, akq.engine.file_format.FORMAT_VERSION, 0, len(data) - 36, 4, 0)
+    assert header == (layout.MAGIC, akq.model.files.FORMAT_VERSION, 0, len(data) - 36, 4, 0)
     assert layers == fields
     assert zlib.crc32(data[:-4]) == struct.unpack("<I", data[-4:])[0]
 

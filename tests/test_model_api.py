@@ -1,4 +1,4 @@
-"""Hand-built integer models: the layer constructors, dims, variables and their checks (SPEC C.1, C.3, C.8)."""
+"""Hand-built integer models: the layer constructors, dims, variables and their checks (docs/spec C.1, C.3, C.8)."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Quantized Keras layers and activations (SPEC A.2, A.3): arguments, values, gradients, saving, training."""
+"""Quantized Keras layers and activations (docs/spec A.2, A.3): arguments, values, gradients, saving, training."""
 
 import subprocess
 import sys
@@ -107,6 +107,24 @@ def test_separable_uses_both_quantizers():
     expected = tf.nn.separable_conv2d(x, fake_quantize_max(dw, 2), fake_quantize_max(pw, 4), (1, 1, 1, 1),
                                       "VALID")
     np.testing.assert_allclose(layer(x).numpy(), (expected + bias).numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("padding", ["same", "valid"])
+@pytest.mark.parametrize("strides", [(2, 1), (1, 3), (3, 2)])
+def test_separable_takes_unequal_strides(strides, padding):
+    """TensorFlow's depthwise kernel takes equal strides only; cnn2snn models use others (legacy case_0008).
+    Reference: the equivalent dense kernel dw[a, b, c] * pw[c, f] in a plain conv2d."""
+    x = rng(7).normal(size=(2, 9, 8, 3)).astype(np.float32)
+    layer = ql.QuantizedSeparableConv2D(4, (3, 5), strides=strides, padding=padding, use_bias=False,
+                                        quantizer=qops.MaxQuantizer(bitwidth=4))
+    layer.build(x.shape)
+    dw, pw = (np.asarray(layer.quantizer_dw.quantize(layer.depthwise_kernel)),
+              np.asarray(layer.quantizer.quantize(layer.pointwise_kernel)))
+    dense = dw[:, :, :, 0, None] * pw[0, 0][None, None]
+    expected = tf.nn.conv2d(x, dense, (1, *strides, 1), padding.upper()).numpy()
+    got = layer(x).numpy()
+    assert got.shape == expected.shape
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
 def test_depthwise_ignores_bias_like_the_reference():

@@ -1,4 +1,4 @@
-"""Weight quantizers (SPEC A.1): values on hand-computed cases, shapes, gradients, errors, serialization."""
+"""Weight quantizers (docs/spec A.1): values on hand-computed cases, shapes, gradients, errors, serialization."""
 
 import keras
 import numpy as np

@@ -1,11 +1,11 @@
-"""The C++ quantize kernels (akq._core) against SPEC A.1 written with TensorFlow float32 ops.
+"""The C++ quantize kernels (akq._core) against docs/spec A.1 written with TensorFlow float32 ops.
 
 The reference below is deliberately plain TensorFlow: tf.reduce_max(tf.abs), tf.math.reduce_std,
 tf.round (half to even), tf.clip_by_value, float32 products and divisions, exactly as the legacy
 quantizers compute them. Max quantizers must agree bit for bit (scale factor, int and fake weights).
 
 Std quantizers: akq accumulates the std in double and rounds it once to float32, while TensorFlow
-reduces in float32 in its own order, so the scale factors may differ by a few ulp (SPEC A.1 note)
+reduces in float32 in its own order, so the scale factors may differ by a few ulp (docs/spec A.1 note)
 and an int weight lying next to a .5 tie may differ by 1; see
 test_std_quantizers_match_the_exact_std_and_tensorflow.
 """
@@ -26,7 +26,7 @@ BITWIDTHS = range(2, 9)
 SHAPES = [(37,), (13, 29), (3, 5, 17), (3, 3, 24, 40), (3, 3, 8, 1), (1, 1, 70, 3), (5, 5, 77, 61), (9000, 3)]
 
 
-# ---------------------------------------------------------------- the TensorFlow reference (SPEC A.1)
+# ---------------------------------------------------------------- the TensorFlow reference (docs/spec A.1)
 
 def tf_scale_factor(w, method, per_axis, bitwidth, threshold=3.0):
     kmax = 2 ** (bitwidth - 1) - 1
@@ -191,7 +191,7 @@ def test_ties_with_arbitrary_scale_factors():
 # ---------------------------------------------------------------- Std: accurate std, TF within a few ulp
 
 def float64_std_scale_factor(w, per_axis, bitwidth, threshold):
-    """SPEC A.1 with the exact std (numpy float64, rounded once to float32) instead of TF's."""
+    """docs/spec A.1 with the exact std (numpy float64, rounded once to float32) instead of TF's."""
     axes = tuple(range(w.ndim - 1)) if per_axis else None
     std = np.std(w.astype(np.float64), axis=axes).astype(np.float32)
     r = np.clip(np.float32(threshold) * std, np.float32(1e-10), np.finfo(np.float32).max)
@@ -201,7 +201,7 @@ def float64_std_scale_factor(w, per_axis, bitwidth, threshold):
 @pytest.mark.parametrize("per_axis", [False, True])
 def test_std_quantizers_match_the_exact_std_and_tensorflow(per_axis):
     """akq's std is the exact one rounded to float32, so its sf equals a float64-std reference bit for
-    bit. TensorFlow's reduce_std accumulates in float32 (SPEC A.1 note): per tensor its sf is within
+    bit. TensorFlow's reduce_std accumulates in float32 (docs/spec A.1 note): per tensor its sf is within
     a few ulp (measured <= 3); per axis its error grows like a float32 sum with the number n of values
     per channel (measured up to 23 ulp for n = 9000), hence the bound 4 + sqrt(n) ulp. The int weights then differ
     from TensorFlow's only by 1 and only where w * sf lies within the sf difference of a .5 tie
@@ -236,7 +236,7 @@ def test_kernels_match_the_keras_quantizers(method, per_axis, quantizer):
     """The same agreement against akq.quantization_ops itself: Max scale factors bit for bit, Std ones
     within 4 + sqrt(n) ulp (see above); fake weights bit for bit for the
     quantizer's own sf; int weights for that sf equal to rne(quantize(w) * sf), the integers
-    conversion recovers from the Keras kernel (SPEC A.1), and for akq's sf equal except next to ties."""
+    conversion recovers from the Keras kernel (docs/spec A.1), and for akq's sf equal except next to ties."""
     rng = np.random.default_rng(90 + 2 * per_axis + (method == "std"))
     for label, w in kernels_under_test(rng):
         for bitwidth in BITWIDTHS:

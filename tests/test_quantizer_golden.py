@@ -1,8 +1,8 @@
 """akq's weight quantizers give the reference's integer weights, bit for bit, on the golden cases.
 
 Only kernels that reach conversion unchanged can be compared: a neural layer with no BatchNormalization
-in its block (BN is folded into the kernel before quantizing, SPEC F.4.7). Their akida weights are
-`clip(rne(w * sf), -kmax, kmax)` in the layouts of SPEC B.5, so this checks the scale factors (including
+in its block (BN is folded into the kernel before quantizing, docs/spec F.4.7). Their akida weights are
+`clip(rne(w * sf), -kmax, kmax)` in the layouts of docs/spec B.5, so this checks the scale factors (including
 the Std quantizers' float32 reduce_std) and the rounding against the reference's own conversion.
 """
 
@@ -33,7 +33,7 @@ def int_weights(quantizer_desc, kernel):
 
 
 def expected_akida_weights(case, index, desc):
-    """{variable name: int8 array} in the akida layout (SPEC B.5)."""
+    """{variable name: int8 array} in the akida layout (docs/spec B.5)."""
     weights = case.keras_weights
     akida = case.akida_layers[index]
     if desc["class"] == "QuantizedSeparableConv2D":

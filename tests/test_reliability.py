@@ -1,4 +1,4 @@
-"""Reliability of the engine's public entry points (issue 7): integer extremes follow SPEC C exactly on
+"""Reliability of the engine's public entry points (issue 7): integer extremes follow docs/spec C exactly on
 every SIMD level, hostile inputs get typed errors, threads share one Model safely, loops do not leak.
 """
 
@@ -55,7 +55,7 @@ def realistic_model(seed=0) -> akq.Model:
 
 # -- integer extremes ---------------------------------------------------------------------------
 def test_fully_connected_sum_beyond_int32_wraps_then_clamps(simd_level):
-    """SPEC C.2: the FC sum wraps in int32 before the 20-bit clamp (2^21 inputs of 15 x 127)."""
+    """docs/spec C.2: the FC sum wraps in int32 before the 20-bit clamp (2^21 inputs of 15 x 127)."""
     model = akq.Model([akq.InputData((1024, 1024, 2), name="in"),
                        akq.FullyConnected(2, name="fc", weights_bits=8, activation=False)])
     weights = np.zeros((1, 1, 2**21, 2), np.int8)

@@ -1,4 +1,4 @@
-// Batch-normalization folding (SPEC B.2 step 4), in float32 exactly as the reference does it.
+// Batch-normalization folding (docs/spec B.2 step 4), in float32 exactly as the reference does it.
 //
 // A BatchNormalization after a neural layer computes g * (y - mean) + beta with the per-channel scale
 // g = gamma / sqrt(variance + epsilon). Folding it gives kernel * g (on the output-channel axis) and the

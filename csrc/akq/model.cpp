@@ -1,4 +1,4 @@
-// Layer-construction rules of the software reference (SPEC C.1, C.3, C.4, C.8): one place, used by
+// Layer-construction rules of the software reference (docs/spec C.1, C.3, C.4, C.8): one place, used by
 // hand-built models, conversion, the engine and the .akq reader alike.
 #include "akq/model.hpp"
 
@@ -35,7 +35,7 @@ int32_t conv_out(int32_t d, int32_t k, int32_t s, Padding p) {
 }
 
 void check_weight_range(const LayerSpec& l, const Int8Tensor& w, const char* var) {
-    // Weight values each bitwidth can hold (SPEC C.1): 1 bit is {0, 1}, b bits [-(2^(b-1)-1), 2^(b-1)-1],
+    // Weight values each bitwidth can hold (docs/spec C.1): 1 bit is {0, 1}, b bits [-(2^(b-1)-1), 2^(b-1)-1],
     // except 8 bits which takes the whole int8 range.
     int lo, hi;
     if (l.weights_bits == 1) {

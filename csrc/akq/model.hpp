@@ -1,5 +1,5 @@
 // The integer model as plain data: what conversion produces, the engine runs, the device maps
-// and the .akq file stores. Field names follow the reference's layer parameters (SPEC C.8).
+// and the .akq file stores. Field names follow the reference's layer parameters (docs/spec C.8).
 #pragma once
 #include <array>
 #include <cstdint>
@@ -41,7 +41,7 @@ struct LayerSpec {
     int32_t weights_bits = 1;
     bool activation = true;
     int32_t act_bits = 1;
-    int32_t padding_value = 0;  // InputConvolutional only; used modulo 256 (SPEC C.3)
+    int32_t padding_value = 0;  // InputConvolutional only; used modulo 256 (docs/spec C.3)
     Int8Tensor weights;         // empty for InputData
     Int8Tensor weights_pw;      // SeparableConvolutional only
     std::vector<int32_t> threshold;  // (F,)
@@ -56,14 +56,14 @@ struct ModelSpec {
 
 namespace akq {
 
-// Shape arithmetic (SPEC C.3, C.4).
+// Shape arithmetic (docs/spec C.3, C.4).
 std::array<int32_t, 2> conv_output_size(const LayerSpec& l);   // before pooling
 std::array<int32_t, 2> effective_pool_stride(const LayerSpec& l);  // negative stride means pool_size
 std::array<int32_t, 3> output_dims(const LayerSpec& l);         // after pooling
 std::array<int32_t, 4> expected_weights_shape(const LayerSpec& l);
 
 // Validation; each throws akq::Error(InvalidArgument) naming the layer and the rule.
-void check_layer_parameters(const LayerSpec& l);  // SPEC C.8 construction rules
+void check_layer_parameters(const LayerSpec& l);  // docs/spec C.8 construction rules
 void check_variables(const LayerSpec& l);         // shapes, weight ranges, act_step >= 1/16 and finite
 void check_model(const ModelSpec& m);             // all of the above plus the layer chain
 

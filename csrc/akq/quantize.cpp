@@ -1,4 +1,4 @@
-// Weight quantization (SPEC A.1): argument checks, scale factors, and the int8 / fake kernels on top
+// Weight quantization (docs/spec A.1): argument checks, scale factors, and the int8 / fake kernels on top
 // of the streaming loops of quantize_loops.cpp. Built with -ffp-contract=off (CMakeLists.txt).
 //
 // Agreement with the reference (TensorFlow float32 ops):

@@ -1,4 +1,4 @@
-// Weight quantization (SPEC A.1): the scale factors of the four built-in quantizers and the integer
+// Weight quantization (docs/spec A.1): the scale factors of the four built-in quantizers and the integer
 // and fake-quantized weights for a given scale factor, in exactly TensorFlow's float32 arithmetic.
 //
 // A kernel is a row-major float32 array whose last axis holds the output channels (filters/units).

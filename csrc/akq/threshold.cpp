@@ -1,4 +1,4 @@
-// Fire thresholds and steps (SPEC B.6) and their hardware ranges (SPEC D.4).
+// Fire thresholds and steps (docs/spec B.6) and their hardware ranges (docs/spec D.4).
 #include "akq/threshold.hpp"
 
 #include <cmath>

@@ -1,10 +1,10 @@
-// Fire thresholds and activation steps of a converted layer (SPEC B.6) and their hardware ranges (D.4).
+// Fire thresholds and activation steps of a converted layer (docs/spec B.6) and their hardware ranges (D.4).
 //
 // A Keras block computes y = p / S + bias from the integer potential p, where S = a_in * sf is the
 // number of potential units per Keras unit (a_in: the layer's input scale, sf: the weight scale factor).
 // Its quantized activation fires level k when y > sigma/2 + (k-1) sigma, i.e. when
 // p > S (sigma/2 - bias) + (k-1) S sigma. The threshold is the floor of the first bound, the step is
-// S sigma times 2^b/16 because the engine divides by floor(16 act_step) / 2^b (SPEC C.6).
+// S sigma times 2^b/16 because the engine divides by floor(16 act_step) / 2^b (docs/spec C.6).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -44,7 +44,7 @@ struct FireParameters {
 // result or a threshold beyond int32.
 FireParameters fire_parameters(const FireInputs& in, int32_t filters);
 
-// How many programmed values of a layer fall outside the AKD1000 ranges (SPEC D.4).
+// How many programmed values of a layer fall outside the AKD1000 ranges (docs/spec D.4).
 struct FireRangeReport {
     int32_t threshold_bits = 0;  // signed width the hardware stores the threshold in (0: not checked)
     int64_t thresholds_out_of_range = 0;

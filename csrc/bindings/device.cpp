@@ -31,7 +31,7 @@ void bind_description(py::module_& m) {
         .def_readonly("version", &dev::Device::version)
         .def_property_readonly("hrc", [](const dev::Device& d) { return ident_tuple(d.hrc); })
         .def_readonly("nps", &dev::Device::nps);
-    m.def("akd1000", &dev::akd1000_device, "The virtual AKD1000: 78 NPs and the HRC (SPEC D.1)");
+    m.def("akd1000", &dev::akd1000_device, "The virtual AKD1000: 78 NPs and the HRC (docs/spec D.1)");
 }
 
 void bind_mapping(py::module_& m) {

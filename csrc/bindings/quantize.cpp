@@ -1,4 +1,4 @@
-// akq._core quantize kernels (SPEC A.1): numpy in, numpy out, no copy of a C-contiguous float32
+// akq._core quantize kernels (docs/spec A.1): numpy in, numpy out, no copy of a C-contiguous float32
 // kernel, the GIL released while the C++ loops run. Bad input raises akq.errors.QuantizationError.
 #include "akq/quantize.hpp"
 
@@ -95,7 +95,7 @@ py::array_t<T> quantized(const py::object& w, const py::object& sf, int bitwidth
 void bind_quantize(py::module_& m) {
     m.def("scale_factor", &scale_factor, py::arg("w"), py::arg("method"), py::arg("per_axis"), py::arg("bitwidth"),
           py::arg("threshold") = 3.0f,
-          R"doc(Scale factor of a built-in weight quantizer (SPEC A.1), float32.
+          R"doc(Scale factor of a built-in weight quantizer (docs/spec A.1), float32.
 
 w: float32 kernel of any rank >= 1, last axis = output channels (not copied if C-contiguous).
 method: 'max' (range = max |w|) or 'std' (range = threshold * population std of w).

@@ -1,4 +1,4 @@
-// Unit tests of batch-norm folding and fire parameters (SPEC B.2 step 4, B.6, D.4): hand-computed values,
+// Unit tests of batch-norm folding and fire parameters (docs/spec B.2 step 4, B.6, D.4): hand-computed values,
 // the float32/float64 split of the reference, the akq per-tensor extension, and refusals.
 #include <cmath>
 #include <cstdio>

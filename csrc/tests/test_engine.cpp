@@ -1,4 +1,4 @@
-// C++ checks of the engine without Python: a hand-computed model, the activation rule (SPEC C.6),
+// C++ checks of the engine without Python: a hand-computed model, the activation rule (docs/spec C.6),
 // the zero-step error, and identical results across SIMD levels and thread counts.
 #include <cstdio>
 #include <algorithm>

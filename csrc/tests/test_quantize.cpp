@@ -1,4 +1,4 @@
-// Unit tests of the quantize kernels (SPEC A.1): ties, clipping, zero ranges, bad input, and the
+// Unit tests of the quantize kernels (docs/spec A.1): ties, clipping, zero ranges, bad input, and the
 // portable and AVX2 loops giving bit-identical results.
 #include <cfloat>
 #include <cmath>

@@ -1,4 +1,4 @@
-"""The `akq` command: demo, quantize, convert, info, run and bench.
+"""The `akq` command: demo, quantize, convert, export, info, run and bench.
 
 Exit codes: 0 success, 1 user error (one line on stderr; `--debug` adds the traceback), 2 bad usage.
 Only the standard library is imported at start-up: `--help` is instant, and the commands that work on a
@@ -12,6 +12,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+from .progress import progress
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
 
@@ -56,7 +58,7 @@ def cmd_convert(args) -> None:
     scaling = tuple(args.input_scaling) if args.input_scaling else None
     jobs = max(1, min(args.jobs or os.cpu_count() or 1, len(sources)))
     if jobs == 1:
-        pairs = _progress(list(zip(sources, targets)), "converting", args.quiet or len(sources) == 1)
+        pairs = progress(list(zip(sources, targets)), "converting", args.quiet or len(sources) == 1)
         outcomes = [_convert_one(s, t, scaling, args.verbose) for s, t in pairs]
     else:
         outcomes = _convert_in_processes(sources, targets, scaling, args.verbose, jobs, args.quiet)
@@ -67,7 +69,17 @@ def cmd_convert(args) -> None:
         raise UserError(f"{len(failures)} of {len(sources)} models failed to convert (see above)")
 
 
+def cmd_export(args) -> None:
+    target = Path(args.output)
+    _check_suffix(target, ".fbz", "output")
+    _load_akq(args.model).to_akida().save(str(target))
+    print(f"{args.model} -> {target} (load it with akida.Model('{target}'))")
+
+
 def cmd_info(args) -> None:
+    from .device.report import hardware_text
+    from .model.batches import random_inputs
+
     model = _load_akq(args.model)
     print(f"{args.model}: {model!r}")
     model.summary()
@@ -79,6 +91,8 @@ def cmd_info(args) -> None:
 
 def cmd_run(args) -> None:
     import numpy as np
+
+    from .model.batches import run_batches
 
     model = _load_akq(args.model)
     inputs = _load_npy(args.input, "--input")
@@ -100,11 +114,14 @@ def cmd_run(args) -> None:
 
 
 def cmd_bench(args) -> None:
+    from .device.report import hardware_text
+    from .model.batches import random_inputs
+
     model = _load_akq(args.model)
     inputs = _load_npy(args.input, "--input") if args.input else random_inputs(model, args.batch_size)
     model.forward(inputs[: args.batch_size], threads=args.threads)  # warm-up: compiles the engine plan
     timings = []
-    for _ in _progress(range(args.repeat), "bench", args.quiet):
+    for _ in progress(range(args.repeat), "bench", args.quiet):
         start = time.perf_counter()
         model.forward(inputs[: args.batch_size], threads=args.threads)
         timings.append(time.perf_counter() - start)
@@ -116,90 +133,7 @@ def cmd_bench(args) -> None:
     print(hardware_text(model, inputs[: args.batch_size], "the inputs" if args.input else "random inputs"))
 
 
-# -- shared by the commands and the demo ----------------------------------------------------------
-def random_inputs(model, count: int):
-    """`count` random uint8 inputs of the model's shape (in [0, 15] for an InputData model's 4 bits)."""
-    import numpy as np
-
-    import akq
-
-    first = model.layers[0]
-    high = 2 ** first.parameters.input_bits if first.parameters.layer_type == akq.LayerType.InputData else 256
-    return np.random.default_rng(0).integers(0, high, (count, *model.input_shape), dtype=np.uint8)
-
-
-def run_batches(model, inputs, batch_size: int, threads=None, quiet: bool = False):
-    """Outputs of `model` on `inputs` (predict, or forward if the last layer has an activation) in batches
-    with a progress bar, and the engine statistics summed over all batches."""
-    from types import SimpleNamespace
-
-    import numpy as np
-
-    from .engine.runtime import LayerStatistics, Statistics
-
-    run = model.forward if model.layers[-1].parameters.activation else model.predict
-    outputs, totals = [], {}
-    for start in _progress(range(0, len(inputs), batch_size), "running", quiet or len(inputs) <= batch_size):
-        outputs.append(run(inputs[start:start + batch_size], threads=threads))
-        for s in model.statistics.layers:
-            total = totals.setdefault(s.name, dict.fromkeys(
-                ("samples", "input_events", "output_events", "synaptic_ops"), 0) | {"input_size": s.input_size})
-            for key in ("samples", "input_events", "output_events", "synaptic_ops"):
-                total[key] += getattr(s, key)
-    statistics = Statistics([LayerStatistics(SimpleNamespace(name=n, **t)) for n, t in totals.items()])
-    return np.concatenate(outputs), statistics
-
-
-def hardware_report(model, sample, plot_dir=None) -> dict:
-    """Map `model` on the virtual AKD1000 and estimate its performance on `sample` inputs.
-
-    Returns nps, latency_ms, fps, energy_mj, software_layers, problems (hardware-check messages), the
-    Performance object and, if `plot_dir` is given, {title: path} of the per-layer chart.
-    """
-    import akq
-
-    model.map(akq.AKD1000())
-    model.forward(sample)
-    performance = akq.Performance(model)
-    software = [layer.name for seq in model.sequences if seq.backend.name == "Software" for layer in seq.layers]
-    report = {"nps": performance.nps, "latency_ms": 1e3 * performance.latency_s, "fps": performance.frames_per_s,
-              "energy_mj": 1e3 * performance.energy_per_frame_j, "software_layers": software,
-              "hrc": any(np.type.name == "HRC" for layer in model.layers if layer.mapping
-                         for np in layer.mapping.nps),
-              "problems": [str(p) for p in akq.check_hardware(model)], "performance": performance, "plots": {}}
-    if plot_dir is not None:
-        path = Path(plot_dir) / "layers.png"
-        report["plots"]["per-layer events and cycles"] = akq.plot.plot_performance(performance, path)
-    return report
-
-
-def hardware_text(model, sample, sample_description: str) -> str:
-    """Mapping, hardware check and performance estimate of `model` on the AKD1000, as text."""
-    report = hardware_report(model, sample)
-    lines = ["Mapping on the virtual AKD1000:"]
-    for seq in model.sequences:
-        lines.append(f"  {seq.name} ({seq.backend.name})"
-                     + (f", program {seq.program_size} bytes" if seq.program_size else ""))
-        for layer in seq.layers:
-            nps = layer.mapping.nps if layer.mapping else []
-            where = ", ".join(f"{np.type.name} {tuple(np.ident)}" + (f" {np.filters} filters" if np.filters else "")
-                              for np in nps) or "software"
-            lines.append(f"    {layer.name:<26}{where}")
-    lines.append("Hardware check: " + ("every layer fits the AKD1000" if not report["problems"] else
-                                       f"{len(report['problems'])} problem(s)"))
-    lines += [f"  - {problem}" for problem in report["problems"]]
-    lines.append(f"Estimated performance per frame on {sample_description}:")
-    lines.append(str(report["performance"]))
-    return "\n".join(lines)
-
-
 # -- helpers -------------------------------------------------------------------------------------
-def _progress(iterable, description: str, disable: bool):
-    from tqdm import tqdm
-
-    return tqdm(iterable, desc=description, disable=disable, leave=False, file=sys.stderr)
-
-
 def _check_readable(path) -> None:
     path = Path(path)
     if not path.is_file():
@@ -213,6 +147,10 @@ def _check_suffix(path: Path, suffix: str, argument: str) -> None:
 
 def _load_keras(path):
     _check_readable(path)
+    if Path(path).suffix == ".h5":  # a legacy cnn2snn checkpoint
+        from .interop.legacy_h5 import load_quantized_model
+
+        return load_quantized_model(path)
     _check_suffix(Path(path), ".keras", "model")
     import keras
 
@@ -229,7 +167,7 @@ def _load_akq(path):
     import akq
 
     try:
-        return akq.load_model(path)
+        return akq.from_akida(path) if Path(path).suffix == ".fbz" else akq.load_model(path)
     except akq.AkqError as error:
         raise UserError(f"{path}: {_one_line(error)}") from error
 
@@ -288,7 +226,7 @@ def _convert_in_processes(sources, targets, scaling, verbose: bool, jobs: int, q
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {pool.submit(_convert_one, source, target, scaling, verbose): index
                    for index, (source, target) in enumerate(zip(sources, targets))}
-        for future in _progress(as_completed(futures), "converting", quiet):
+        for future in progress(as_completed(futures), "converting", quiet):
             outcomes[futures[future]] = future.result()
     return outcomes
 
@@ -347,8 +285,9 @@ def build_parser() -> argparse.ArgumentParser:
     quantize.add_argument("--no-fold-bn", action="store_true", help="keep BatchNormalization layers unfolded")
     quantize.add_argument("-o", "--output", help="the quantized model (.keras; default MODEL_quantized.keras)")
 
-    convert = command("convert", cmd_convert, "Convert quantized Keras models (.keras) to integer models (.akq).")
-    convert.add_argument("models", nargs="+", metavar="MODEL", help="quantized Keras models (.keras)")
+    convert = command("convert", cmd_convert, "Convert quantized Keras models (.keras, or legacy cnn2snn .h5) to "
+                                              "integer models (.akq).")
+    convert.add_argument("models", nargs="+", metavar="MODEL", help="quantized Keras models (.keras or cnn2snn .h5)")
     convert.add_argument("--input-scaling", nargs=2, type=float, metavar=("SCALE", "SHIFT"),
                          help="integer input = SCALE * Keras input + SHIFT (e.g. 255 0 for pixels / 255)")
     convert.add_argument("-o", "--output", help="the .akq file (one model) or a directory (several models); "
@@ -358,14 +297,19 @@ def build_parser() -> argparse.ArgumentParser:
     convert.add_argument("-j", "--jobs", type=_positive_int, default=None,
                          help="models converted in parallel processes (default: one per core)")
 
+    export = command("export", cmd_export, "Write a .akq model as an akida model (.fbz) for BrainChip's akida "
+                                           "runtime and a real AKD1000 (needs akida).")
+    export.add_argument("model", help="the integer model (.akq)")
+    export.add_argument("output", help="the akida model file to write (.fbz)")
+
     info = command("info", cmd_info, "Summary, AKD1000 mapping, hardware check and estimated performance of a "
-                                     ".akq model.")
-    info.add_argument("model", help="the integer model (.akq)")
+                                     ".akq model (or an akida .fbz).")
+    info.add_argument("model", help="the integer model (.akq, or .fbz with akida installed)")
     info.add_argument("--no-map", action="store_true", help="only the summary, no mapping")
 
     run = command("run", cmd_run, "Run a .akq model on inputs from a .npy file: predictions and statistics.",
                   (common, engine))
-    run.add_argument("model", help="the integer model (.akq)")
+    run.add_argument("model", help="the integer model (.akq, or .fbz with akida installed)")
     run.add_argument("--input", required=True, help="uint8 inputs (.npy), shape (N, H, W, C)")
     run.add_argument("--labels", help="integer labels (.npy) to compute the accuracy")
     run.add_argument("-o", "--output", help="write the outputs to this .npy file")

@@ -70,7 +70,9 @@ class DemoResult:
         ]
         width = max(len(label) for label, _ in rows)
         rule = "-" * (width + 3 + max(len(value) for _, value in rows))
-        return "\n".join([rule, *(f"{label:<{width}}   {value}" for label, value in rows), rule])
+        deploy = (f"to deploy: akq export {self.akq_file} {self.akq_file.with_suffix('.fbz')}   (BrainChip's akida "
+                  "runtime, pip install 'akq[akida]'; see docs/deployment.md)")
+        return "\n".join([rule, *(f"{label:<{width}}   {value}" for label, value in rows), rule, deploy])
 
 
 def load_digits(seed: int = 0):
@@ -191,7 +193,7 @@ def run(out_dir="akq-demo", fast: bool = False, seed: int = 0, progress: bool = 
     engine_acc = engine_accuracy(integer_model, images[test], y_test, progress=progress)
     stage("convert and run the integer model")
 
-    from .cli import hardware_report  # the same figures `akq info` and `akq bench` print
+    from .device.report import hardware_report  # the same figures `akq info` and `akq bench` print
 
     hardware = hardware_report(integer_model, images[test][:100], plot_dir=out_dir)
     plots = {"weight histograms": akq.plot.plot_weight_stats(quantized, out_dir / "weights.png"),

@@ -64,3 +64,28 @@ class InputScalingError(AkqError, ValueError):
 
 class ActStepError(QuantizationError):
     """A converted activation step below the engine's 1/16 resolution."""
+
+
+# -- the akida runtime (Model.to_akida, akq.from_akida) and legacy cnn2snn files ------------------
+class AkidaNotInstalledError(AkqError, ImportError):
+    """The optional akida runtime is needed but not installed (pip install 'akq[akida]')."""
+
+
+class AkidaCompatibilityError(AkqError, ValueError):
+    """A layer one side has that the other cannot express (e.g. an Akida 2.0 layer, signed inputs)."""
+
+
+class NotAnAkidaModelError(AkqError, TypeError):
+    """An object given where an akida.Model (or a .fbz path) is expected."""
+
+
+class LegacyModelError(ModelFileError):
+    """An .h5 file that is not a Keras model saved by legacy cnn2snn, or one akq cannot rebuild."""
+
+
+class UnknownLegacyLayerError(LegacyModelError):
+    """A layer class in a legacy .h5 file that neither akq nor Keras 3 knows."""
+
+
+class WeightsMismatchError(AkqError, ValueError):
+    """load_partial_weights found two layers with the same name but weights of different shapes."""

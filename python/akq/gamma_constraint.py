@@ -1,7 +1,7 @@
 """Keep BatchNormalization gammas away from zero so folded kernels do not get huge scale factors.
 
 A tiny gamma makes the folded kernel tiny, hence its scale factor huge, and the Akida thresholds and
-steps derived from it may then not fit the chip's 20-bit registers (SPEC D.4). Training with
+steps derived from it may then not fit the chip's 20-bit registers (docs/spec D.4). Training with
 `add_gamma_constraint(model)` keeps every gamma >= 1e-2.
 """
 

@@ -283,7 +283,7 @@ def _on_last_axis(bn) -> bool:
 
 
 def _folded(layer, layer_weights: list, bn) -> list:
-    """[kernel(s)..., bias] of `layer` with `bn` folded in (the converter's float32 folding, SPEC B.2)."""
+    """[kernel(s)..., bias] of `layer` with `bn` folded in (the converter's float32 folding, docs/spec B.2)."""
     gamma, beta, mean, variance = _batchnorm_parameters(bn)
     g = _core.batchnorm_scale(gamma, variance, bn.epsilon)
     kernels = [np.asarray(w, np.float32) for w in layer_weights[:_kernel_count(layer)]]

@@ -1,4 +1,4 @@
-"""Quantization-aware Keras 3 layers with the cnn2snn legacy names (SPEC A.2, A.3).
+"""Quantization-aware Keras 3 layers with the cnn2snn legacy names (docs/spec A.2, A.3).
 
 The neural layers subclass the Keras layers and compute the same op with fake-quantized kernels (see
 `akq.quantization_ops`) plus the float bias. The activations discretize a clipped ReLU on
@@ -145,14 +145,13 @@ class QuantizedSeparableConv2D(_QuantizedKernelMixin, keras.layers.SeparableConv
         self.quantizer_dw = _weight_quantizer(quantizer_dw, self, "quantizer_dw", default_dw)
 
     def call(self, inputs):
-        outputs = ops.separable_conv(
-            inputs,
-            self.quantizer_dw.quantize(self.depthwise_kernel),
-            self.quantizer.quantize(self.pointwise_kernel),
-            strides=self.strides,
-            padding=self.padding,
-            data_format=self.data_format,
-        )
+        depthwise = self.quantizer_dw.quantize(self.depthwise_kernel)
+        pointwise = self.quantizer.quantize(self.pointwise_kernel)
+        if self.strides[0] == self.strides[1]:
+            outputs = ops.separable_conv(inputs, depthwise, pointwise, strides=self.strides, padding=self.padding,
+                                         data_format=self.data_format)
+        else:  # TensorFlow's depthwise kernel takes equal strides only: stride 1 on the padded input, then subsample
+            outputs = ops.conv(_strided_depthwise(inputs, depthwise, self.strides, self.padding), pointwise)
         if self.use_bias:
             outputs = ops.add(outputs, self.bias)
         return outputs
@@ -163,6 +162,18 @@ class QuantizedSeparableConv2D(_QuantizedKernelMixin, keras.layers.SeparableConv
 
     def get_config(self):
         return {**super().get_config(), "quantizer_dw": _serialize(self.quantizer_dw)}
+
+
+def _strided_depthwise(inputs, kernel, strides, padding):
+    """ops.depthwise_conv with any (e.g. unequal) strides: pad as TF 'same' does, convolve at stride 1, subsample."""
+    if padding == "same":
+        pads = []
+        for size, k, s in zip(inputs.shape[1:3], kernel.shape[:2], strides):
+            total = max((-(-size // s) - 1) * s + k - size, 0)
+            pads.append((total // 2, total - total // 2))
+        inputs = ops.pad(inputs, [(0, 0), *pads, (0, 0)])
+    outputs = ops.depthwise_conv(inputs, kernel, strides=1, padding="valid")
+    return outputs[:, :: strides[0], :: strides[1], :]
 
 
 @_register
@@ -198,7 +209,7 @@ def ceil_ste(x):
 
 @_register
 class QuantizedActivation(keras.layers.Layer):
-    """A ReLU discretized on `2^bitwidth - 1` levels of width `step` (SPEC A.3).
+    """A ReLU discretized on `2^bitwidth - 1` levels of width `step` (docs/spec A.3).
 
     `y = step * clip(ceil((x - threshold) / step), 0, 2^bitwidth - 1)` with `threshold = step / 2`,
     all in float32: inputs up to `threshold` give 0, and the output saturates at `levels * step`.

@@ -1,4 +1,4 @@
-"""Weight quantizers: symmetric, uniform fake quantization of float kernels (SPEC A.1).
+"""Weight quantizers: symmetric, uniform fake quantization of float kernels (docs/spec A.1).
 
 A quantizer turns a float32 kernel `w` (last axis = output filters/units) into
 `wq = clip(round(w * sf), -kmax, kmax) / sf`, with `kmax = 2^(bitwidth-1) - 1` and a scale factor

@@ -1,10 +1,10 @@
 // The AKD1000 (Akida 1.0 NSoC) as plain data: its neural processors and every hardware number the
 // mapper, the limit checks and the performance model use. This is the one place for these numbers;
 // each cites where it comes from:
-//   [SPEC D.x / G]  ../shared/SPEC-nsoc-v1.md (behaviour of the reference mapper, measured)
-//   [FACTS]         ../shared/AKD1000-FACTS.md (published chip figures)
-//   [FIT G]         a capacity constant fitted to the appendix-G sweeps (the reference does not publish
-//                   them; see capacity.cpp for the rule and tests/test_device_sweeps.py for the data)
+//   [docs/spec D.x]  docs/spec/D-device.md (behaviour of the reference mapper, measured; D.7: published
+//                    chip figures); [docs/spec G] its single-layer sweeps, docs/spec/E-verification.md
+//   [FIT G]          a capacity constant fitted to the appendix-G sweeps (the reference does not publish
+//                    them; see capacity.cpp for the rule and tests/test_device_sweeps.py for the data)
 #pragma once
 #include <cstdint>
 #include <string>
@@ -32,14 +32,14 @@ struct Device {
     std::vector<NeuralProcessor> nps;  // the mesh, in the order the mapper allocates them
 };
 
-// The virtual AKD1000 of the reference: 78 NPs plus the HRC [SPEC D.1].
+// The virtual AKD1000 of the reference: 78 NPs plus the HRC [docs/spec D.1].
 Device akd1000_device();
 
 namespace akd1000 {
 
-// ---- Mesh [SPEC D.1; FACTS "Architecture": 20 nodes of 4 NPs, 4x5 mesh] -----------------------------
+// ---- Mesh [docs/spec D.1; docs/spec D.7.1: 20 nodes of 4 NPs, 4x5 mesh] -----------------------------
 // Nodes (col 1..4, row 1..5). Per node: NP 0 can be CNP1 or FNP3, NPs 1-3 CNP1 or CNP2; node (4,1) has 4
-// FNP2-capable NPs; node (3,1) exposes only NPs 2 and 3, CNP1 only (54 + 18 + 4 + 2 = 78 [SPEC D.1]).
+// FNP2-capable NPs; node (3,1) exposes only NPs 2 and 3, CNP1 only (54 + 18 + 4 + 2 = 78 [docs/spec D.1]).
 // The HRC is (0,0,0) as the reference reports it [golden hw_map].
 constexpr int32_t kMeshCols = 4;
 constexpr int32_t kMeshRows = 5;
@@ -48,7 +48,7 @@ constexpr int32_t kFnp2NodeCol = 4, kFnp2NodeRow = 1;
 constexpr int32_t kPartialNodeCol = 3, kPartialNodeRow = 1;
 constexpr int32_t kNpCount = 78;
 
-// ---- InputConvolutional on the HRC [SPEC D.3] -------------------------------------------------------
+// ---- InputConvolutional on the HRC [docs/spec D.3] -------------------------------------------------------
 constexpr int32_t kHrcMinDim0 = 5;
 constexpr int32_t kHrcMinDim1 = 5;
 constexpr int32_t kHrcMaxDim1 = 256;
@@ -58,7 +58,7 @@ constexpr int32_t kHrcMaxFiltersGray[3] = {512, 192, 96};  // C = 1
 constexpr int32_t kHrcMaxStride = 3;
 constexpr int32_t kHrcMaxPool = 2;
 
-// ---- CNP structure [SPEC D.3] ------------------------------------------------------------------------
+// ---- CNP structure [docs/spec D.3] ------------------------------------------------------------------------
 constexpr int32_t kCnpMaxChannels = 2048;
 constexpr int32_t kCnpMaxFilters = 2048;
 constexpr int32_t kCnpMaxDim = 4096;
@@ -68,17 +68,17 @@ constexpr int32_t kCnpStride2Kernel = 3;    // stride 2 only with 3x3 kernels: e
                                             // layer of the golden cases falls back to software [golden hw_map]
 constexpr int32_t kGapMaxInputDim0 = 32;    // "With average pooling, input width cannot exceed 32"
 constexpr int32_t kGapMinConvDim1 = 3;      // "... must have at least 3 rows"
-constexpr int32_t kOneChannelGroup = 8;     // C=1: "neurons per NP / 8 must be even" [SPEC D.3; G C1 cells]
+constexpr int32_t kOneChannelGroup = 8;     // C=1: "neurons per NP / 8 must be even" [docs/spec D.3; G C1 cells]
 
 // ---- CNP capacity [FIT G; rule in capacity.cpp] ------------------------------------------------------
 // Input row buffer: a CNP processes a strip of w columns (axis 0, w even, w <= 32) and needs
-// (w + k) * D1 * C <= kRowBuffer[k] input values [SPEC D.5 (a),(d); G dim sweeps reproduce exactly].
+// (w + k) * D1 * C <= kRowBuffer[k] input values [docs/spec D.5 (a),(d); G dim sweeps reproduce exactly].
 constexpr int32_t kMaxStripWidth = 32;
 constexpr int64_t kRowBuffer1 = 90112, kRowBuffer3 = 90112, kRowBuffer5 = 106496, kRowBuffer7 = 94208;
 // Filter memory in bits available to one CNP for a kernel size k, less a per-input-channel share
-// above kChannelFree[k] channels; filters are allocated in groups of kFilterGroup [SPEC D.5 (b),(c)].
+// above kChannelFree[k] channels; filters are allocated in groups of kFilterGroup [docs/spec D.5 (b),(c)].
 constexpr int32_t kFilterGroup = 8;
-constexpr int32_t kMaxFiltersPerNp = 480;           // 2048 filters -> 5 NPs of 410, 512 -> 2 [SPEC D.5 (b)]
+constexpr int32_t kMaxFiltersPerNp = 480;           // 2048 filters -> 5 NPs of 410, 512 -> 2 [docs/spec D.5 (b)]
 constexpr int64_t kMaxKernelWeightsPerNp = 73728;   // filters * k*k * wb bound (7x7 4-bit C=2: 6 NPs) [FIT G]
 constexpr int64_t kFilterMemory1 = 216000, kFilterMemory3 = 350000, kFilterMemory5 = 368000,
                   kFilterMemory7 = 378000;          // bits [FIT G]
@@ -91,11 +91,11 @@ constexpr int64_t kSeparableMemory = 316000;        // bits [FIT G]
 constexpr int64_t kSeparableChannelShare = 4;       // bits per input channel [FIT G]
 constexpr int64_t kSeparableMaxDepthwise = 150000;  // bits; beyond: "Filter size is too big" [FIT G]
 constexpr int32_t kSeparableWide7x7Num = 7, kSeparableWide7x7Den = 5;
-// Conv "Filter size is too big": C > 512, or C * wb >= 2048 (>= 1024 for 7x7) [FIT G TB cells; SPEC D.3]
+// Conv "Filter size is too big": C > 512, or C * wb >= 2048 (>= 1024 for 7x7) [FIT G TB cells; docs/spec D.3]
 constexpr int32_t kConvMaxChannelsTb = 512;
 constexpr int32_t kConvMaxChannelBits = 2048;
 
-// ---- FNP [SPEC D.3, D.5] -----------------------------------------------------------------------------
+// ---- FNP [docs/spec D.3, D.5] -----------------------------------------------------------------------------
 constexpr int64_t kFnpMaxInputs = 57334;
 constexpr int32_t kFnpMaxWeightBits = 4;
 // FNP3 weight memory in words; per neuron 4 words + per 32 inputs 1, 2 or 6 words for 1-, 2-, 4-bit weights
@@ -104,12 +104,12 @@ constexpr int64_t kFnp3MemoryWords = 10752;
 constexpr int64_t kFnp3NeuronWords = 4;
 constexpr int64_t kFnp3WordsPer32Inputs[3] = {1, 2, 6};
 
-// ---- Programming ranges [SPEC D.4] -------------------------------------------------------------------
+// ---- Programming ranges [docs/spec D.4] -------------------------------------------------------------------
 constexpr int32_t kNpThresholdBits = 20;    // signed, CNP/FNP with activation
 constexpr int32_t kNpStepBits = 20;         // unsigned, floor(16 * act_step)
 constexpr int32_t kHrcThresholdBits = 24;   // signed, InputConvolutional
 constexpr int32_t kHrcStepBits = 24;        // unsigned
-constexpr int32_t kStepFractionBits = 4;    // act_step is stored as floor(16 * act_step) [SPEC C.6, F.4.1]
+constexpr int32_t kStepFractionBits = 4;    // act_step is stored as floor(16 * act_step) [docs/spec C.6, F.4.1]
 
 }  // namespace akd1000
 }  // namespace akq::device

@@ -1,4 +1,4 @@
-// The CNP capacity rule, derived from the reference's single-layer sweeps (SPEC appendix G):
+// The CNP capacity rule, derived from the reference's single-layer sweeps (docs/spec G):
 //  1. Row buffer: the input is cut along axis 0 into strips of w columns (w even, at most 32) such that
 //     (w + k) * D1 * C values fit the row buffer of a k x k kernel; strips = ceil(D0 / w).
 //  2. Filter memory: each NP holds groups of 8 filters; a conv filter costs k*k*C*wb bits (7x7 4-bit

@@ -1,4 +1,4 @@
-// How many neural processors a layer needs, and how its filters are spread over them (SPEC D.5).
+// How many neural processors a layer needs, and how its filters are spread over them (docs/spec D.5).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -24,7 +24,7 @@ struct CnpSplit {
 CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups = 1);
 
 // Filters of `groups` NPs sharing `filters` evenly: ceil(F/n) each, the rest on the last NP
-// (1024 over 3 NPs -> 342, 342, 340 as the reference reports [SPEC D.5]).
+// (1024 over 3 NPs -> 342, 342, 340 as the reference reports [docs/spec D.5]).
 std::vector<int32_t> balance_filters(int32_t filters, int32_t groups);
 
 }  // namespace akq::device

@@ -1,4 +1,4 @@
-// What keeps a layer off the AKD1000: structural limits (SPEC D.3) and programming ranges (SPEC D.4).
+// What keeps a layer off the AKD1000: structural limits (docs/spec D.3) and programming ranges (docs/spec D.4).
 // Each problem says what the reference would say, the value, the limit, and the likely cause and fix.
 #pragma once
 #include <string>

@@ -1,4 +1,4 @@
-// model.map(device): which layers run on the chip, on which NPs, in which sequences (SPEC D.2).
+// model.map(device): which layers run on the chip, on which NPs, in which sequences (docs/spec D.2).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -12,7 +12,7 @@ namespace akq::device {
 
 enum class Backend : uint8_t { Hardware = 0, Software = 1 };
 
-// Minimal: as few NPs as each layer needs (the reference mapper of SPEC D, and the golden cases).
+// Minimal: as few NPs as each layer needs (the reference mapper of docs/spec D, and the golden cases).
 // AllNps: then cap the filters per NP of every CNP layer as low as the device allows, for throughput
 // (the default of later akida releases: akida 2.19's map(mode=MapMode.AllNps)).
 enum class MapMode : uint8_t { Minimal = 0, AllNps = 1 };

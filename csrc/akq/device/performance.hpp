@@ -1,7 +1,7 @@
 // Cycle-approximate performance and energy model of a mapped model on the AKD1000.
 //
 // Every assumption and constant of the model is here, with its source:
-//  * Event-driven CNPs/FNPs [FACTS "Event semantics"]: work scales with the non-zero inputs (events) a
+//  * Event-driven CNPs/FNPs [docs/spec D.7.2]: work scales with the non-zero inputs (events) a
 //    layer receives, not with its dense size. An NP spends, per frame,
 //        events_np * kEventCycles                 (decode an incoming event, look up its weights)
 //      + synaptic_ops_np / kSynapsesPerCycle      (potential updates, kSynapsesPerCycle lanes in parallel)
@@ -17,7 +17,7 @@
 //    kEnergyPerWeightBit per weight bit fetched per event) + static (kStaticPowerW * frame time).
 // Constants marked [CAL] are calibrated on the published AKD1000 figures (bench/device.py prints the
 // comparison, tests/test_device_calibration.py pins it): AkidaNet 0.5/224 at 43.0 M clocks per 10 frames
-// and ~2.5 mJ dynamic per frame, DS-CNN KWS at 93,965 clocks [FACTS "Measured on the reference board"],
+// and ~2.5 mJ dynamic per frame, DS-CNN KWS at 93,965 clocks [docs/spec D.7.3],
 // both mapped on all NPs as akida 2.19 does (68 and 65 NPs), with synthetic weights and half the
 // activations zero (tests/published_models.py). kEventCycles and kSynapsesPerCycle were refitted when the
 // all-NPs mapping became akida's (it had spread AkidaNet's standard convolutions over 78 NPs).
@@ -41,11 +41,11 @@ constexpr double kHrcValuesPerCycle = 1.0;      // [CAL] pixels read per cycle b
 constexpr double kHrcMacsPerCycle = 64.0;       // [CAL] HRC multiply-accumulates per cycle
 constexpr double kMeshEventsPerCycle = 1.0;     // [CAL] events a layer can send over the mesh per cycle
 constexpr double kHopCycles = 64.0;             // per layer-to-layer handover per frame (assumption)
-constexpr double kDefaultClockHz = 187e6;       // 43.48 frames/s * 4.3 M clocks/frame [FACTS "Derived"]
+constexpr double kDefaultClockHz = 187e6;       // 43.48 frames/s * 4.3 M clocks/frame [docs/spec D.7.3]
 constexpr double kEnergyPerSynapticOp = 13e-12; // [CAL] J; accumulate + SRAM potential read/write
 constexpr double kEnergyPerEvent = 20e-12;      // [CAL] J; mesh packet and decode
 constexpr double kEnergyPerWeightBit = 0.1e-12; // [CAL] J; weight SRAM read per bit
-constexpr double kStaticPowerW = 0.912;         // board floor while idle [FACTS: 912 mW]
+constexpr double kStaticPowerW = 0.912;         // board floor while idle [docs/spec D.7.3: 912 mW]
 }  // namespace perf
 
 // What the engine measured for one layer, per frame (averaged over a batch). synaptic_ops < 0 means

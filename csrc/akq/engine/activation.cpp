@@ -1,5 +1,5 @@
-// After the potentials: 20-bit saturation, max or global-average pooling (SPEC C.4, C.5), then the
-// activation (SPEC C.6) or the raw pooled potentials of a last layer without activation.
+// After the potentials: 20-bit saturation, max or global-average pooling (docs/spec C.4, C.5), then the
+// activation (docs/spec C.6) or the raw pooled potentials of a last layer without activation.
 #include <algorithm>
 
 #include "akq/engine/kernels.hpp"

@@ -1,4 +1,4 @@
-// Potentials (SPEC C.2, C.3): the input is copied once into a padded buffer (TF 'same' cells filled
+// Potentials (docs/spec C.2, C.3): the input is copied once into a padded buffer (TF 'same' cells filled
 // with the padding value), then each output row is one implicit matrix product on the dispatched
 // kernels: the k0 kernel rows are k0 runs of k1*C contiguous values of the padded input.
 #include <algorithm>

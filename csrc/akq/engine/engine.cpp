@@ -271,7 +271,7 @@ void Engine::predict(const uint8_t* input, int64_t batch, float* out, int thread
     const std::vector<float>& step = L.spec->act_step;
     for (int64_t i = 0; i < batch * per_sample; ++i) {
         const int64_t f = i % F;
-        // The difference is exact (no int32 wrap), then rounded once to float32 (SPEC C.7).
+        // The difference is exact (no int32 wrap), then rounded once to float32 (docs/spec C.7).
         out[i] = static_cast<float>(int64_t{potentials[i]} - L.threshold[f]) / step[f];
     }
 }

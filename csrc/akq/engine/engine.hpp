@@ -1,4 +1,4 @@
-// The integer inference engine (SPEC C): compiles a ModelSpec into a plan once, then runs batches of
+// The integer inference engine (docs/spec C): compiles a ModelSpec into a plan once, then runs batches of
 // uint8 inputs through it, bit-exactly, on any number of threads. No Python in here.
 #pragma once
 #include <cstdint>
@@ -47,7 +47,7 @@ public:
     // activation (or is InputData), else `potentials`.
     void forward(const uint8_t* input, int64_t batch, uint8_t* activations, int32_t* potentials, int threads = 0);
 
-    // float32(p - th) / float32(act_step) of the last layer's potentials (SPEC C.7); throws
+    // float32(p - th) / float32(act_step) of the last layer's potentials (docs/spec C.7); throws
     // Error(Engine) when the last layer has an activation.
     void predict(const uint8_t* input, int64_t batch, float* out, int threads = 0);
 

@@ -6,7 +6,7 @@
 
 namespace akq {
 
-// A max pool over (out0, out1) potentials rows ld apart, F filters (SPEC C.4).
+// A max pool over (out0, out1) potentials rows ld apart, F filters (docs/spec C.4).
 struct PoolGeometry {
     int32_t out0, out1, q0, q1, r0, r1, pad0, pad1, pool0, pool1;
     int64_t ld, filters;
@@ -26,7 +26,7 @@ struct Kernels {
     void (*gemm_u8)(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t segment_stride,
                     int64_t units, const int8_t* packed, int32_t filters_padded, int32_t group, int32_t* c,
                     int64_t ldc);
-    // Activations of `rows` rows of `filters` potentials (ld apart) into out (filters apart), SPEC C.6:
+    // Activations of `rows` rows of `filters` potentials (ld apart) into out (filters apart), docs/spec C.6:
     // step16 = floor(16 act_step) mod 2^28 and its reciprocal (magic, shift) from plan.cpp. Returns
     // the number of non-zero outputs.
     int64_t (*activate)(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,

@@ -134,7 +134,7 @@ void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int6
                         c + b * kFilterBlock, ldc);
 }
 
-// SPEC C.6 on 8 filters at a time: numerator (2^b z - 1) mod 2^28 in uint32 lanes, the quotient by
+// docs/spec C.6 on 8 filters at a time: numerator (2^b z - 1) mod 2^28 in uint32 lanes, the quotient by
 // step16 as (numerator * magic) >> shift in 64-bit lanes (exact for numerators below 2^28).
 int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
                       const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,

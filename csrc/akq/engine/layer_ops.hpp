@@ -52,7 +52,7 @@ int64_t finish_layer(const CompiledLayer& layer, int32_t* potentials, int32_t* p
 // shared external copy of an inline function could be the AVX2 build that scalar code then calls.
 namespace {
 
-// SPEC C.6: the activation of potential p for threshold th, truncated step step16 (mod 2^28, != 0).
+// docs/spec C.6: the activation of potential p for threshold th, truncated step step16 (mod 2^28, != 0).
 inline uint8_t activate(int32_t p, int32_t th, uint32_t step16, int32_t bits) {
     const int32_t z = static_cast<int32_t>(static_cast<uint32_t>(p) - static_cast<uint32_t>(th));
     if (z <= 0) return 0;

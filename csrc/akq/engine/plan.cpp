@@ -13,7 +13,7 @@ namespace {
 
 constexpr double kTwo28 = 268435456.0;
 
-// Cells TensorFlow's 'same' padding adds before the data (SPEC C.3); 0 for 'valid'.
+// Cells TensorFlow's 'same' padding adds before the data (docs/spec C.3); 0 for 'valid'.
 int32_t pad_before(int32_t in, int32_t out, int32_t k, int32_t s, Padding padding) {
     if (padding == Padding::Valid) return 0;
     return std::max((out - 1) * s + k - in, 0) / 2;
@@ -75,7 +75,7 @@ void compile_pooling(const LayerSpec& spec, CompiledLayer& c) {
     c.q0 = spec.pool_size[0], c.q1 = spec.pool_size[1], c.r0 = stride[0], c.r1 = stride[1];
     c.pool_pad0 = pad_before(c.out0, c.pool0, c.q0, c.r0, spec.padding);
     c.pool_pad1 = pad_before(c.out1, c.pool1, c.q1, c.r1, spec.padding);
-    if (c.q0 == 1 && c.q1 == 1) c.pool = PoolType::NoPooling;  // no-op, and no clamp either (SPEC C.4)
+    if (c.q0 == 1 && c.q1 == 1) c.pool = PoolType::NoPooling;  // no-op, and no clamp either (docs/spec C.4)
 }
 
 }  // namespace
@@ -147,7 +147,7 @@ CompiledLayer compile_layer(const LayerSpec& spec) {
     if (spec.type == LayerType::FullyConnected) {
         c.out0 = c.out1 = c.pool0 = c.pool1 = 1;
         c.depth = int64_t{c.in0} * c.in1 * C;
-        // The reference flattens with D0 fastest (SPEC C.2); our input is row-major (D0, D1, C).
+        // The reference flattens with D0 fastest (docs/spec C.2); our input is row-major (D0, D1, C).
         std::vector<int32_t> dense(static_cast<size_t>(c.depth) * F);
         for (int32_t i = 0; i < c.in0; ++i)
             for (int32_t j = 0; j < c.in1; ++j)
@@ -185,7 +185,7 @@ CompiledLayer compile_layer(const LayerSpec& spec) {
                     c.depthwise[(int64_t{a} * c.k1 + b) * C + ch] = W[tap(a, b) * C + ch];
         c.depth = C;
         c.pointwise.assign(spec.weights_pw.data.begin(), spec.weights_pw.data.end());
-        // Inputs after an activation are at most 4 bits (SPEC C.1).
+        // Inputs after an activation are at most 4 bits (docs/spec C.1).
         const int64_t bound = int64_t{c.k0} * c.k1 * 15 * max_abs(W);
         c.depthwise_fits_int16 = bound <= 32767;
         pack(c, c.pointwise, 1, false);

@@ -1,5 +1,5 @@
 // A layer compiled for the kernels: geometry resolved, weights re-laid out, activation steps
-// truncated (SPEC C.3, C.6). Built once per Engine; read-only while running.
+// truncated (docs/spec C.3, C.6). Built once per Engine; read-only while running.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -45,11 +45,11 @@ struct CompiledLayer {
     bool depthwise_fits_int16 = true;
     std::vector<int32_t> pointwise;  // [C][F], used by the int32 path
 
-    // Pooling (SPEC C.4); pooled output (pool0, pool1) equals the layer's output_dims.
+    // Pooling (docs/spec C.4); pooled output (pool0, pool1) equals the layer's output_dims.
     PoolType pool = PoolType::NoPooling;  // a 1x1 max pool is compiled as NoPooling
     int32_t q0 = 1, q1 = 1, r0 = 1, r1 = 1, pool_pad0 = 0, pool_pad1 = 0, pool0 = 0, pool1 = 0;
 
-    // Activation (SPEC C.6).
+    // Activation (docs/spec C.6).
     bool activation = true;
     int32_t act_bits = 1;
     std::vector<int32_t> threshold;

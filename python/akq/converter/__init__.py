@@ -1,4 +1,4 @@
-"""Keras quantized model -> akq integer model (SPEC B): `convert` and `check_model_compatibility`.
+"""Keras quantized model -> akq integer model (docs/spec B): `convert` and `check_model_compatibility`.
 
 Pipeline: graph (Keras -> plain nodes) -> scaling (B.1) -> rewrite (B.2, BN folding in C++) -> blocks
 (B.3) -> lowering (B.4-B.6, thresholds in C++) -> akq.Model; diagnostics reports likely divergences.
@@ -6,7 +6,7 @@ Pipeline: graph (Keras -> plain nodes) -> scaling (B.1) -> rewrite (B.2, BN fold
 
 from __future__ import annotations
 
-from ..engine.model import Model
+from ..model.model import Model
 from ..errors import AkqError, ConversionError
 from .blocks import group_blocks
 from .diagnostics import ConversionReport, diagnose

@@ -1,4 +1,4 @@
-"""Compatibility rules on the prepared layer list and grouping into blocks (SPEC B.3).
+"""Compatibility rules on the prepared layer list and grouping into blocks (docs/spec B.3).
 
 A block is `neural [pool] [activation]`: it becomes one integer layer. Flatten, Reshape and a final
 Softmax/Activation carry no computation and are left out.

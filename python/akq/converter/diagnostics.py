@@ -1,10 +1,10 @@
 """What a converted model will do differently from its Keras model, per layer, before deployment.
 
 * potential units per Keras activation step (S * sigma): below ~4 the integer activations drift from
-  Keras' (flooring of thresholds, 1/16 step resolution; SPEC F.4 item 9);
-* scale factors clipped at 1000 (tiny weights, often from tiny batch-norm gammas; SPEC A.1, F.4 item 7);
-* a non-integer input shift (InputConvolutional pads with its truncation; SPEC B.1);
-* thresholds and steps beyond what the AKD1000 can store (SPEC D.4): map() would put the layer in software.
+  Keras' (flooring of thresholds, 1/16 step resolution; docs/spec F.4 item 9);
+* scale factors clipped at 1000 (tiny weights, often from tiny batch-norm gammas; docs/spec A.1, F.4 item 7);
+* a non-integer input shift (InputConvolutional pads with its truncation; docs/spec B.1);
+* thresholds and steps beyond what the AKD1000 can store (docs/spec D.4): map() would put the layer in software.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 from .. import _core
 from .lowering import LoweredLayer
 
-LOW_UNITS_PER_STEP = 4.0   # SPEC F.4 item 9: Keras agreement collapses below this
+LOW_UNITS_PER_STEP = 4.0   # docs/spec F.4 item 9: Keras agreement collapses below this
 SCALE_FACTOR_CLIP = np.float32(1000)
 
 

@@ -1,4 +1,4 @@
-"""Keras model -> one linear list of plain nodes (nodes.py), with the model-level rules (SPEC B.2, B.3).
+"""Keras model -> one linear list of plain nodes (nodes.py), with the model-level rules (docs/spec B.2, B.3).
 
 This is the only module that reads Keras layers.
 """

@@ -1,4 +1,4 @@
-"""Blocks -> integer layer specs (SPEC B.4 parameters, B.5 weight layouts, B.6 fire parameters)."""
+"""Blocks -> integer layer specs (docs/spec B.4 parameters, B.5 weight layouts, B.6 fire parameters)."""
 
 from __future__ import annotations
 
@@ -103,7 +103,7 @@ def _layer_type(op: str, input_conv: bool):
 
 
 def _check_bits(block: Block, layer_type) -> int:
-    """The layer's weights_bits, after checking weight and activation bitwidths (SPEC B.4)."""
+    """The layer's weights_bits, after checking weight and activation bitwidths (docs/spec B.4)."""
     neural, act = block.neural, block.activation
     if act is not None and act.bits not in (1, 2, 4):
         raise QuantizationError(
@@ -132,7 +132,7 @@ def _check_output_shape(block: Block, spec) -> None:
 
 
 def _set_weights(spec, neural) -> np.ndarray:
-    """Integer weights in the layer's layout (SPEC B.5); returns the layer scale factor."""
+    """Integer weights in the layer's layout (docs/spec B.5); returns the layer scale factor."""
     sf = quantize.scale_factor(neural.quantizer, neural.kernel, neural.label)
     weights = quantize.integer_weights(neural.quantizer, neural.kernel, sf, neural.label)
     if neural.channel_scale is not None:

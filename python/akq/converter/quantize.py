@@ -1,7 +1,7 @@
 """Scale factors and integer weights of neural layers, through their own weight quantizers.
 
 The quantizer's `scale_factor` runs in TensorFlow float32 (so custom quantizers work and the Std
-quantizers' reduce_std is bit-exact with the reference, SPEC A.1/F.2); the integers are
+quantizers' reduce_std is bit-exact with the reference, docs/spec A.1/F.2); the integers are
 clip(rne(w * sf), -kmax, kmax), or rne(quantize(w) * sf) for quantizers with their own `quantize`.
 """
 

@@ -1,4 +1,4 @@
-"""Graph preparation (SPEC B.2): drop Dropout, move pools before activations and batch norms after
+"""Graph preparation (docs/spec B.2): drop Dropout, move pools before activations and batch norms after
 them, and fold each BatchNormalization into the neural layer before it (math in the C++ core)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Input scaling (SPEC B.1): x_akq = a * x_keras + s, from `input_scaling` or a leading Rescaling layer."""
+"""Input scaling (docs/spec B.1): x_akq = a * x_keras + s, from `input_scaling` or a leading Rescaling layer."""
 
 from __future__ import annotations
 

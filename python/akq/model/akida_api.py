@@ -13,9 +13,9 @@ import json
 
 import numpy as np
 
-from . import _core
-from .engine.layers import _VARIABLE_DTYPES, layer_from_spec
-from .errors import LayerError
+from .. import _core
+from ..errors import EngineError, LayerError
+from .layers import _VARIABLE_DTYPES, layer_from_spec
 
 AKIDA_FORMAT = "2.4.0"  # the akida release whose model dictionary this module reads and writes
 
@@ -91,7 +91,7 @@ def model_to_dict(model) -> dict:
 
 
 def _layer_from_dict(entry: dict):
-    from .engine import layers as L
+    from . import layers as L
 
     p, name = entry["parameters"], entry["name"]
     kind = p.get("layer_type")
@@ -122,7 +122,7 @@ def _layer_from_dict(entry: dict):
 
 def model_from_dict(data: dict):
     """The akq.Model of an akida 2.4.0 model dictionary (LayerError if it is not an Akida 1.0 model)."""
-    from .engine.model import Model
+    from .model import Model
 
     if not isinstance(data, dict) or "layers" not in data:
         raise LayerError("from_dict expects an akida model dictionary with a 'layers' list")
@@ -147,7 +147,7 @@ _SPEC_FIELDS = ("name", "type", "input_dims", "kernel_size", "kernel_stride", "f
 def add_layers(model, layers) -> None:
     """Append `layers` (akida's `Model(layers=[...])`): copies, with their variables, of those in another
     model, then an InputData first if they do not start with an input layer, shaped like its input."""
-    from .engine.layers import InputData
+    from .layers import InputData
 
     layers = list(layers)
     if layers and layers[0]._model is not None and \
@@ -195,7 +195,7 @@ def _table(rows: list[list[str]]) -> tuple[list[str], int]:
 
 def summary_text(model) -> str:
     """The summary akida prints: the model table, then every sequence's layers (all software if unmapped)."""
-    from .engine.device import np_count
+    from ..device.mapping import np_count
 
     mapped = model.sequences is not None
     layers = [layer for layer in model.layers if layer._type != LayerType.InputData]
@@ -263,13 +263,12 @@ class Metrics:
 
 def metrics(model) -> Metrics:
     """The Metrics of `model`'s last forward/predict/evaluate (empty before any)."""
-    from .engine.performance import Performance
+    from ..device.performance import Performance
 
-    engine = model._compiled
-    stats = engine.statistics() if engine is not None else []
-    if not stats or not stats[0].samples:
+    try:
+        frames = model.statistics.layers[0].samples
+    except EngineError:  # no inference since the last change
         return Metrics({})
-    frames = int(stats[0].samples)
     values = {"inference_frames": frames}
     if model.sequences is not None:
         performance = Performance(model)

@@ -1,7 +1,8 @@
-"""`.akq` model files: `Model.save`, `akq.load_model`, bytes for pickling (format: docs/file-format.md).
+"""`.akq` model files: ModelSpec <-> file or bytes (format: docs/file-format.md).
 
 The C++ core writes and reads the format, so C++ programs load the same files. Writes are atomic (a
 temporary file in the same directory, fsync, rename): an interrupted save leaves the old file intact.
+This module knows ModelSpecs only; `akq.Model` wraps what it reads.
 """
 
 from __future__ import annotations
@@ -26,30 +27,26 @@ def _path(path, argument: str = "path") -> str:
     return text
 
 
-def to_bytes(model) -> bytes:
-    """The .akq file contents of `model` (LayerError if the model is invalid)."""
-    return _core.serialize_model(model._spec())
+def spec_to_bytes(spec) -> bytes:
+    """The .akq file contents of `spec` (LayerError if the model is invalid)."""
+    return _core.serialize_model(spec)
 
 
-def from_bytes(data):
-    """The `akq.Model` stored in `data` (bytes-like); ModelFileError if truncated, corrupted or invalid."""
-    from .model import Model
-
+def spec_from_bytes(data):
+    """The ModelSpec stored in `data` (bytes-like); ModelFileError if truncated, corrupted or invalid."""
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise ModelFileError(
             f"from_bytes expects the contents of a .akq file as bytes, bytearray or memoryview, "
             f"got {type(data).__name__}"
         )
-    return Model._from_spec(_core.deserialize_model(bytes(data)))
+    return _core.deserialize_model(bytes(data))
 
 
-def save(model, path) -> None:
-    """Write `model` to the .akq file `path`, replacing it atomically."""
-    _core.save_model_file(model._spec(), _path(path))
+def write_spec(spec, path) -> None:
+    """Write `spec` to the .akq file `path`, replacing it atomically."""
+    _core.save_model_file(spec, _path(path))
 
 
-def load_model(path):
-    """Load the `akq.Model` saved at `path` (ModelFileError if the file is not a valid .akq model)."""
-    from .model import Model
-
-    return Model._from_spec(_core.load_model_file(_path(path)))
+def read_spec(path):
+    """The ModelSpec saved at `path` (ModelFileError if the file is not a valid .akq model)."""
+    return _core.load_model_file(_path(path))

@@ -82,11 +82,11 @@ class Sequence:
 
 
 class Sequences(list):
-    """`model.sequences`: the list of Sequence, carrying the core mapping for the performance model."""
+    """`model.sequences`: the list of Sequence, with the core mapping the performance model reads."""
 
     def __init__(self, sequences, core_mapping, device):
         super().__init__(sequences)
-        self._core = core_mapping
+        self.core_mapping = core_mapping
         self.device = device
 
 
@@ -112,27 +112,24 @@ def _check_device(device):
 _MODES = {"minimal": _core.MapMode.Minimal, "all_nps": _core.MapMode.AllNps}
 
 
-def map_model(model, device, hw_only: bool = False, mode: str = "minimal") -> None:
-    """Allocate `model`'s layers to `device`'s NPs; see `akq.Model.map`."""
+def map_layers(spec, layers, device, hw_only: bool = False, mode: str = "minimal"):
+    """({layer name: LayerMapping} of the hardware layers, Sequences) of a model's `spec` on `device`.
+
+    `layers` are the model's layer objects, in order: the sequences list them. See `akq.Model.map`.
+    """
     _check_device(device)
     if mode not in _MODES:
         raise LayerError(f"map mode must be one of {sorted(_MODES)}, got {mode!r}")
-    if not model._layers:
-        raise LayerError("cannot map an empty model: add layers first")
-    mapping = _core.map_model(model._spec(), device._device, bool(hw_only), _MODES[mode])
-    by_name = {layer.name: layer for layer in model._layers}
-    for layer in model._layers:
-        layer.mapping = None
-    for entry in mapping.layers:
-        if entry.nps:
-            by_name[entry.layer].mapping = LayerMapping(
-                [NP(tuple(np.ident), np.type, np.filters) for np in entry.nps])
+    mapping = _core.map_model(spec, device._device, bool(hw_only), _MODES[mode])
+    by_name = {layer.name: layer for layer in layers}
+    mappings = {entry.layer: LayerMapping([NP(tuple(np.ident), np.type, np.filters) for np in entry.nps])
+                for entry in mapping.layers if entry.nps}
     sequences = []
     for seq in mapping.sequences:
         hardware = seq.backend == Backend.Hardware
         sequences.append(Sequence(seq.name, seq.backend, [Pass([by_name[n] for n in p]) for p in seq.passes],
                                   seq.program_bytes if hardware else None))
-    model.sequences = Sequences(sequences, mapping, device)
+    return mappings, Sequences(sequences, mapping, device)
 
 
 def check_hardware(model) -> list[HardwareProblem]:
@@ -143,13 +140,13 @@ def check_hardware(model) -> list[HardwareProblem]:
     had to run on the chip (`map(..., hw_only=True)` raises the first of them). An empty list means the
     model maps entirely on hardware.
     """
-    if not model._layers:
+    if not model.layers:
         return []
     return [HardwareProblem(p.layer, p.kind.name.lower(), p.reason, p.hint, p.message)
-            for p in _core.check_hardware(model._spec())]
+            for p in _core.check_hardware(model.spec)]
 
 
 def np_count(model) -> int:
     """NPs used by the mapped model (the HRC excluded, as the reference's summary counts)."""
     return sum(len([np for np in layer.mapping.nps if np.type != NpType.HRC])
-               for layer in model._layers if layer.mapping is not None)
+               for layer in model.layers if layer.mapping is not None)

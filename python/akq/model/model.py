@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
+from ..device.mapping import map_layers
 from ..errors import LayerError
+from . import files
+from .inference import Inference, Statistics
 from .layers import Layer, LayerType, layer_from_spec
 
 class Model:
@@ -14,24 +17,22 @@ class Model:
     Build one by hand with `Model()` and `add(layer)` or `Model(layers=[...])`, get one from
     `akq.convert()`, or load one with `Model(filename)` / `akq.load_model(path)`. Run it with `forward`,
     `predict` and `evaluate` (C++ engine, bit-exact with the Akida 1.0 software reference), map it with
-    `map(akq.AKD1000())`, store it with `save(path)`. akida's Model methods work too (akq/akida_api.py).
+    `map(akq.AKD1000())`, store it with `save(path)`. akida's Model methods work too (model/akida_api.py).
     """
 
     def __init__(self, filename=None, layers=None):
         self._layers: list[Layer] = []
-        self._compiled = None  # engine plan, rebuilt after any change
+        self._inference = None  # the compiled engine, rebuilt after any change
         self.sequences = None  # set by map()
         if isinstance(filename, (list, tuple)):  # Model([layers]): the list given positionally
             filename, layers = None, filename
         if filename is not None:  # akida's Model(filename), here a .akq file
-            from .file_format import load_model
-
             self._layers = load_model(filename)._layers
             for layer in self._layers:
                 layer._model = self
             return
         if layers:
-            from ..akida_api import add_layers
+            from .akida_api import add_layers
 
             add_layers(self, layers)
 
@@ -78,14 +79,15 @@ class Model:
             model._layers.append(layer)
         return model
 
-    def _spec(self):
-        """The model as a C++ ModelSpec (a copy: the engine compiles its own plan from it)."""
+    @property
+    def spec(self):
+        """The model as a C++ ModelSpec (the plain data the engine, the files and the mapper take)."""
         spec = _core.ModelSpec()
         spec.layers = [layer._spec for layer in self._layers]
         return spec
 
     def _invalidate(self):
-        self._compiled = None
+        self._inference = None
         self.sequences = None
         for layer in self._layers:
             layer.mapping = None
@@ -121,111 +123,111 @@ class Model:
     def output_shape(self) -> tuple[int, int, int]:
         return self._layers[-1].output_dims if self._layers else None
 
-    # -- running: akq/engine/runtime.py -----------------------------------------------------------
+    # -- running: model/inference.py ---------------------------------------------------------------
+    def _engine(self) -> Inference:
+        if self._inference is None:
+            self._inference = Inference(self.spec, [layer.name for layer in self._layers], self.input_shape)
+        return self._inference
+
     def forward(self, inputs, threads: int | None = None) -> np.ndarray:
         """uint8 activations of the last layer, or its int32 potentials if it has no activation."""
-        from .runtime import forward
-
-        return forward(self, inputs, threads)
+        return self._engine().forward(inputs, threads)
 
     def predict(self, inputs, threads: int | None = None) -> np.ndarray:
         """float32 (potential - threshold) / act_step of a last layer without activation."""
-        from .runtime import predict
-
-        return predict(self, inputs, threads)
+        return self._engine().predict(inputs, threads)
 
     def evaluate(self, inputs, labels, threads: int | None = None) -> float:
         """Top-1 accuracy of the model's outputs against integer `labels`."""
-        from .runtime import evaluate
-
-        return evaluate(self, inputs, labels, threads)
+        return self._engine().evaluate(inputs, labels, threads)
 
     @property
-    def statistics(self):
+    def statistics(self) -> Statistics:
         """Per-layer events, sparsity and synaptic operations of the last forward pass."""
-        from .runtime import statistics
-
-        return statistics(self)
+        return self._engine().statistics()
 
     @property
     def metrics(self):
         """The last inference's frames and, once mapped, its estimated chip clocks and frames/s."""
-        from ..akida_api import metrics
+        from .akida_api import metrics
 
         return metrics(self)
 
-    # -- files: akq/engine/file_format.py ---------------------------------------------------------
+    # -- files: model/files.py -------------------------------------------------------------------
     def save(self, path) -> None:
         """Write the model to a .akq file (atomically: an interrupted save leaves no corrupt file)."""
-        from .file_format import save
-
-        save(self, path)
+        files.write_spec(self.spec, path)
 
     def to_bytes(self) -> bytes:
         """The .akq file contents of this model."""
-        from .file_format import to_bytes
-
-        return to_bytes(self)
+        return files.spec_to_bytes(self.spec)
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Model":
         """A model from .akq bytes (validated; ModelFileError if truncated or corrupted)."""
-        from .file_format import from_bytes
-
-        return from_bytes(data)
+        return cls._from_spec(files.spec_from_bytes(data))
 
     def to_buffer(self) -> bytes:
         """The model as bytes (akq's .akq format; `Model.from_bytes` reads them back)."""
         return self.to_bytes()
 
-    # -- akida's model dictionary: akq/akida_api.py --------------------------------------------------
+    # -- akida's model dictionary and attributes: model/akida_api.py -----------------------------
     def to_dict(self) -> dict:
         """akida 2.4.0's dictionary of this model (`akida.Model.from_dict` reads it)."""
-        from ..akida_api import model_to_dict
+        from .akida_api import model_to_dict
 
         return model_to_dict(self)
 
     @classmethod
     def from_dict(cls, data: dict) -> "Model":
-        from ..akida_api import model_from_dict
+        from .akida_api import model_from_dict
 
         return model_from_dict(data)
 
     def to_json(self) -> str:
-        from ..akida_api import model_to_json
+        from .akida_api import model_to_json
 
         return model_to_json(self)
 
     @classmethod
     def from_json(cls, text: str) -> "Model":
-        from ..akida_api import model_from_json
+        from .akida_api import model_from_json
 
         return model_from_json(text)
 
     @property
     def ip_version(self):
-        from ..akida_api import IpVersion
+        from .akida_api import IpVersion
 
         return IpVersion.v1
 
     def __reduce__(self):
         return (Model.from_bytes, (self.to_bytes(),))
 
-    # -- hardware: akq/engine/device.py ----------------------------------------------------------
+    # -- the akida runtime: interop/akida.py -----------------------------------------------------
+    def to_akida(self):
+        """This model as an akida.Model (akida's Akida 1.0 layers): save it as .fbz or map it on a board."""
+        from ..interop.akida import to_akida
+
+        return to_akida(self)
+
+    # -- hardware: device/mapping.py -------------------------------------------------------------
     def map(self, device, hw_only: bool = False, mode: str = "minimal") -> None:
         """Allocate the layers to the neural processors of `device` (e.g. akq.AKD1000()).
 
         mode "minimal" uses as few NPs as each layer needs (the reference mapper); "all_nps" then caps the
         filters per NP of every convolution as low as the 78 NPs allow (the default of later akida releases).
         """
-        from .device import map_model
-
-        map_model(self, device, hw_only, mode)
+        if not self._layers:
+            raise LayerError("cannot map an empty model: add layers first")
+        mappings, self.sequences = map_layers(self.spec, self._layers, device, hw_only, mode)
+        for layer in self._layers:
+            layer.mapping = mappings.get(layer.name)
 
     def summary(self) -> str:
         """Print (and return) akida's summary: the model table, then every sequence with its program size
         and the NPs of each layer (N/A on the HRC or in software); unmapped, one software sequence."""
-        from ..akida_api import summary_text
+        from .akida_api import summary_text
 
         text = summary_text(self)
         print(text, end="")
@@ -233,3 +235,8 @@ class Model:
 
     def __repr__(self):
         return f"<akq.Model {self.input_shape} -> {self.output_shape}, {len(self._layers)} layers>"
+
+
+def load_model(path) -> Model:
+    """Load the `akq.Model` saved at `path` (ModelFileError if the file is not a valid .akq model)."""
+    return Model._from_spec(files.read_spec(path))

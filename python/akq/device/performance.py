@@ -17,10 +17,9 @@ from dataclasses import dataclass
 
 from .. import _core
 from ..errors import EngineError, InputError
-from .layers import LayerType
-from .table import table_lines
+from ..table import table_lines
 
-DEFAULT_CLOCK_HZ = 187e6  # 43.48 frames/s x ~4.3 M clocks/frame of the published AkidaNet run (AKD1000-FACTS)
+DEFAULT_CLOCK_HZ = 187e6  # 43.48 frames/s x ~4.3 M clocks/frame of the published AkidaNet run (docs/spec D.7)
 
 
 @dataclass(frozen=True)
@@ -49,19 +48,17 @@ def assumed_activity(model, zero_fraction: float) -> dict[str, tuple[float, floa
     density = 1.0 - zero_fraction
     activity = {}
     for layer in model.layers:
-        if layer._type == LayerType.InputData:
+        if layer.parameters.layer_type == _core.LayerType.InputData:
             continue
         d0, d1, c = layer.input_dims
         o0, o1, f = layer.output_dims
-        dense_input = layer._type == LayerType.InputConvolutional
+        dense_input = layer.parameters.layer_type == _core.LayerType.InputConvolutional
         activity[layer.name] = (d0 * d1 * c * (1.0 if dense_input else density), o0 * o1 * f * density)
     return activity
 
 
 def _engine_activity(model) -> dict[str, tuple[float, float, float]]:
-    from .runtime import statistics
-
-    stats = statistics(model)
+    stats = model.statistics
     return {s.name: (s.input_events / s.samples, s.output_events / s.samples, s.synaptic_ops / s.samples)
             for s in stats.layers if s.samples}
 
@@ -85,7 +82,7 @@ class Performance:
             activity = _engine_activity(model)
         entries = []
         for layer in model.layers:
-            if layer._type == LayerType.InputData:
+            if layer.parameters.layer_type == _core.LayerType.InputData:
                 continue
             if layer.name not in activity:
                 raise InputError(f"no activity for layer '{layer.name}': give (input_events, output_events) "
@@ -96,7 +93,7 @@ class Performance:
             if len(values) > 2:
                 entry.synaptic_ops = values[2]
             entries.append(entry)
-        report = _core.estimate_performance(model._spec(), sequences._core, entries, float(clock_hz))
+        report = _core.estimate_performance(model.spec, sequences.core_mapping, entries, float(clock_hz))
         self.layers = [LayerPerformance(p.layer, p.backend.name, p.nps, p.input_events, p.output_events,
                                         p.synaptic_ops, p.cycles,
                                         tuple(p.bottleneck_np) if p.backend.name == "Hardware" else None,

@@ -1,4 +1,4 @@
-"""Integer layers with the reference's constructor arguments (SPEC C.8).
+"""Integer layers with the reference's constructor arguments (docs/spec C.8).
 
 A layer is a thin view over a C++ `LayerSpec`; the construction rules and variable checks live in
 the C++ core (csrc/akq/model.cpp), so hand-built, converted and loaded models obey the same rules.

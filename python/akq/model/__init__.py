@@ -1,4 +1,4 @@
-"""The Python face of the C++ engine: layers, Model, files and devices. No TensorFlow here."""
+"""The integer spiking model: layers, Model, running it on the C++ engine, .akq files. No TensorFlow here."""
 
 from .layers import (
     Convolutional,
@@ -11,13 +11,9 @@ from .layers import (
     PoolType,
     SeparableConvolutional,
 )
-from .device import AKD1000, check_hardware
-from .file_format import load_model
-from .model import Model
-from .performance import Performance
+from .model import Model, load_model
 
 __all__ = [
-    "AKD1000", "Performance", "check_hardware",
     "Convolutional", "FullyConnected", "InputConvolutional", "InputData", "Layer", "LayerType", "Model",
     "Padding", "PoolType", "SeparableConvolutional", "load_model",
 ]

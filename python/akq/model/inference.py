@@ -1,8 +1,4 @@
-"""Running an akq.Model on the C++ engine: forward, predict, evaluate and statistics.
-
-The compiled plan (weights re-laid out for the kernels) is cached in `model._compiled`; any change to
-the model clears it (`Model._invalidate`).
-"""
+"""Running a model on the C++ engine: forward, predict, evaluate and the statistics of the last run."""
 
 from __future__ import annotations
 
@@ -10,16 +6,58 @@ import numpy as np
 
 from .. import _core
 from ..errors import EngineError, InputError
-from .layers import LayerType
-from .table import table_lines
+from ..table import table_lines
 
 
-def _engine(model):
-    if not model._layers:
-        raise EngineError("the model has no layers; add an InputData or InputConvolutional layer first")
-    if model._compiled is None:
-        model._compiled = _core.Engine(model._spec())
-    return model._compiled
+class Inference:
+    """The C++ engine compiled for one ModelSpec, and the statistics of its last run.
+
+    `akq.Model` keeps one and drops it after any change of the model.
+    """
+
+    def __init__(self, spec, layer_names: list[str], input_shape: tuple[int, int, int]):
+        if not layer_names:
+            raise EngineError("the model has no layers; add an InputData or InputConvolutional layer first")
+        self._engine = _core.Engine(spec)
+        self._last_layer = layer_names[-1]
+        self._input_shape = tuple(input_shape)
+
+    @property
+    def last_has_activation(self) -> bool:
+        return self._engine.last_has_activation
+
+    def forward(self, inputs, threads=None) -> np.ndarray:
+        """uint8 activations (or int32 potentials without activation) of the last layer, (N, O0, O1, F)."""
+        return self._engine.forward(_inputs(self._input_shape, inputs), _threads(threads))
+
+    def predict(self, inputs, threads=None) -> np.ndarray:
+        """float32 (potential - threshold) / act_step of a last layer without activation, (N, O0, O1, F)."""
+        if self.last_has_activation:
+            raise EngineError(f"predict: the last layer '{self._last_layer}' has an activation (or is InputData); "
+                              "only models whose last layer has no activation can be evaluated (use forward() for "
+                              "activations)")
+        return self._engine.predict(_inputs(self._input_shape, inputs), _threads(threads))
+
+    def evaluate(self, inputs, labels, threads=None) -> float:
+        """Top-1 accuracy: argmax over the last layer's outputs (predict, or forward with activation)."""
+        run = self.forward if self.last_has_activation else self.predict
+        outputs = run(inputs, threads)
+        labels = np.asarray(labels).reshape(-1)
+        if labels.shape[0] != outputs.shape[0]:
+            raise InputError(f"labels has {labels.shape[0]} values for {outputs.shape[0]} inputs; "
+                             "give one label per input")
+        if not np.issubdtype(labels.dtype, np.integer):
+            raise InputError(f"labels must be integer class indices, got dtype {labels.dtype}")
+        predicted = outputs.reshape(outputs.shape[0], -1).argmax(axis=1)
+        return float(np.mean(predicted == labels)) if labels.size else 0.0
+
+    def statistics(self) -> "Statistics":
+        """Statistics of the last run; EngineError if none has run since the engine was compiled."""
+        layers = self._engine.statistics()
+        if not layers:
+            raise EngineError("no statistics yet: run model.forward(), predict() or evaluate() first "
+                              "(changing the model clears them)")
+        return Statistics([LayerStatistics(s) for s in layers])
 
 
 def _threads(threads) -> int:
@@ -30,14 +68,13 @@ def _threads(threads) -> int:
     return int(threads)
 
 
-def _inputs(model, inputs) -> np.ndarray:
+def _inputs(dims: tuple[int, int, int], inputs) -> np.ndarray:
     """`inputs` as a C-contiguous (N, D0, D1, C) uint8 array, or a typed error naming the problem."""
     if not isinstance(inputs, np.ndarray):
         raise InputError(f"inputs must be a numpy array of dtype uint8, got {type(inputs).__name__}")
     if inputs.dtype != np.uint8:
         raise InputError(f"input dtype should be uint8, got {inputs.dtype}; quantize the inputs to uint8 first "
                          "(e.g. np.clip(x, 0, 255).astype(np.uint8))")
-    dims = tuple(model.input_shape)
     if inputs.ndim == 2 and dims[0] == 1 and dims[1] == 1 and inputs.shape[1] == dims[2]:
         inputs = inputs.reshape(inputs.shape[0], 1, 1, dims[2])  # (batch, N) for a (1, 1, N) input
     if inputs.ndim != 4 or tuple(inputs.shape[1:]) != dims:
@@ -46,35 +83,6 @@ def _inputs(model, inputs) -> np.ndarray:
             accepted += f" or (N, {dims[2]})"
         raise InputError(f"inputs have shape {inputs.shape}, the model expects {accepted}")
     return np.ascontiguousarray(inputs)
-
-
-def forward(model, inputs, threads=None) -> np.ndarray:
-    """uint8 activations (or int32 potentials without activation) of the last layer, (N, O0, O1, F)."""
-    engine = _engine(model)
-    return engine.forward(_inputs(model, inputs), _threads(threads))
-
-
-def predict(model, inputs, threads=None) -> np.ndarray:
-    """float32 (potential - threshold) / act_step of a last layer without activation, (N, O0, O1, F)."""
-    engine = _engine(model)
-    if engine.last_has_activation:
-        raise EngineError(f"predict: the last layer '{model._layers[-1].name}' has an activation (or is InputData); "
-                          "only models whose last layer has no activation can be evaluated (use forward() for "
-                          "activations)")
-    return engine.predict(_inputs(model, inputs), _threads(threads))
-
-
-def evaluate(model, inputs, labels, threads=None) -> float:
-    """Top-1 accuracy: argmax over the last layer's outputs (predict, or forward with activation)."""
-    engine = _engine(model)
-    outputs = forward(model, inputs, threads) if engine.last_has_activation else predict(model, inputs, threads)
-    labels = np.asarray(labels).reshape(-1)
-    if labels.shape[0] != outputs.shape[0]:
-        raise InputError(f"labels has {labels.shape[0]} values for {outputs.shape[0]} inputs; give one label per input")
-    if not np.issubdtype(labels.dtype, np.integer):
-        raise InputError(f"labels must be integer class indices, got dtype {labels.dtype}")
-    predicted = outputs.reshape(outputs.shape[0], -1).argmax(axis=1)
-    return float(np.mean(predicted == labels)) if labels.size else 0.0
 
 
 class LayerStatistics:
@@ -119,16 +127,3 @@ class Statistics:
 
     def __repr__(self):
         return f"<akq Statistics of {len(self.layers)} layers>\n{self}"
-
-
-def statistics(model) -> Statistics:
-    """Statistics of the last forward/predict/evaluate; EngineError if none has run since the last change."""
-    engine = model._compiled
-    layers = engine.statistics() if engine is not None else []
-    if not layers:
-        raise EngineError("no statistics yet: run model.forward(), predict() or evaluate() first "
-                          "(changing the model clears them)")
-    return Statistics([LayerStatistics(s) for s in layers])
-
-
-__all__ = ["forward", "predict", "evaluate", "statistics", "Statistics", "LayerStatistics", "LayerType"]

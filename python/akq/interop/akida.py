@@ -1,0 +1,153 @@
+"""akq.Model <-> akida.Model through akida's public Python API, Akida 1.0 layers only (docs/deployment.md).
+
+Layers are built with akida's layer classes and filled with `set_variable`; the way back reads each
+layer's `parameters` and `get_variable`. No TensorFlow here: an engine-only install with akida suffices.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import AkidaCompatibilityError, AkidaNotInstalledError, ModelFileError, NotAnAkidaModelError
+
+import numpy as np
+
+INSTALL_HINT = "install BrainChip's akida runtime with: pip install 'akq[akida]'"
+AKIDA1_TYPES = ("InputData", "InputConvolutional", "Convolutional", "SeparableConvolutional", "FullyConnected")
+
+
+def import_akida():
+    """The akida module, or AkidaNotInstalledError saying how to install it."""
+    try:
+        import akida
+    except ImportError as error:
+        raise AkidaNotInstalledError(f"this needs the akida runtime, which is not installed: {INSTALL_HINT}") \
+            from error
+    return akida
+
+
+# -- akq -> akida ----------------------------------------------------------------------------------
+def _akida_kwargs(akida, layer) -> dict:
+    """Constructor arguments of the akida class named like `layer`'s type (same names as akq's)."""
+    p = layer.parameters
+    kwargs = {"name": layer.name}
+    kind = p.layer_type.name
+    if kind in ("InputData", "InputConvolutional"):
+        kwargs["input_shape"] = tuple(p.input_shape)
+    if kind == "InputData":
+        return kwargs | {"input_bits": p.input_bits}
+    kwargs |= {"weights_bits": p.weights_bits, "activation": bool(p.activation), "act_bits": p.act_bits}
+    if kind == "FullyConnected":
+        return kwargs | {"units": p.units}
+    kwargs |= {"kernel_size": p.kernel_size, "filters": p.filters, "kernel_stride": p.kernel_stride,
+               "padding": akida.Padding.__members__[p.padding.name],
+               "pool_type": akida.PoolType.__members__[p.pool_type.name],
+               "pool_size": p.pool_size, "pool_stride": p.pool_stride}
+    if kind == "InputConvolutional":
+        kwargs["padding_value"] = p.padding_value % 256  # used mod 256; akida 2.19 takes uint8 only
+    return kwargs
+
+
+def _check_act_step(layer) -> None:
+    """akida divides by s16 = floor(16 * act_step) in 32 bits: s16 >= 2^31 or a multiple of 2^28 kills the
+    process (SIGFPE, measured on akida 2.4.0 and 2.19.3), so such a layer is refused before it gets there."""
+    if layer.parameters.layer_type.name == "InputData" or not layer.parameters.activation:
+        return
+    s16 = np.floor(16 * layer.get_variable("act_step").astype(np.float64))
+    bad = np.flatnonzero((s16 >= 2**31) | (s16 % 2**28 == 0))
+    if bad.size:
+        raise AkidaCompatibilityError(
+            f"layer '{layer.name}': act_step[{bad[0]}] = {layer.get_variable('act_step')[bad[0]]:g} would "
+            "crash the akida runtime (16 * act_step must be below 2^31 and not a multiple of 2^28); use "
+            "act_steps below 2^24 (the AKD1000 itself takes at most 65535)")
+
+
+def to_akida(model):
+    """An akida.Model with the layers, parameters and variables of akq `model` (Akida 1.0 layers)."""
+    akida = import_akida()
+    result = akida.Model()
+    for layer in model.layers:
+        kind = layer.parameters.layer_type.name
+        _check_act_step(layer)
+        try:
+            result.add(getattr(akida, kind)(**_akida_kwargs(akida, layer)))
+            target = result.layers[-1]
+            for name in layer.variables:
+                target.set_variable(name, layer.get_variable(name))
+        except (RuntimeError, ValueError, TypeError) as error:
+            raise AkidaCompatibilityError(
+                f"layer '{layer.name}' ({kind}): akida {akida.__version__} refuses it ({error}); change this "
+                "layer's parameters or variables to values the Akida 1.0 layers take (docs/deployment.md)"
+            ) from error
+    return result
+
+
+# -- akida -> akq ----------------------------------------------------------------------------------
+def _load(akida, source):
+    if isinstance(source, (str, Path)):
+        path = Path(source)
+        if not path.is_file():
+            raise ModelFileError(f"{path}: no such akida model file (.fbz)")
+        try:
+            return akida.Model(str(path))
+        except (RuntimeError, ValueError) as error:
+            raise ModelFileError(f"{path}: akida {akida.__version__} cannot read this model file ({error}); "
+                                 "check it is a complete .fbz written by akida") from error
+    if not isinstance(source, akida.Model):
+        raise NotAnAkidaModelError(f"from_akida expects an akida.Model or the path of a .fbz file, got "
+                                   f"{type(source).__name__}")
+    return source
+
+
+def _pair(p, first: str, second: str) -> tuple[int, int]:
+    return int(getattr(p, first)), int(getattr(p, second))
+
+
+def _akq_layer(akida, layer):
+    """The akq layer with the parameters of akida `layer` (no variables yet)."""
+    import akq
+
+    p, kind, name = layer.parameters, layer.parameters.layer_type.name, layer.name
+    if kind not in AKIDA1_TYPES:
+        raise AkidaCompatibilityError(
+            f"layer '{name}' is an Akida 2.0 {kind} layer (a quantizeml / cnn2snn 2.x model); akq targets "
+            f"Akida 1.0 (AKD1000) and reads only {', '.join(AKIDA1_TYPES)}: quantize and convert the Keras "
+            "model with akq")
+    if "input_signed" in dir(p) and p.input_signed:  # LayerParams raise ValueError for absent keys
+        raise AkidaCompatibilityError(f"layer '{name}' ({kind}) takes signed inputs, which akq does not model; "
+                                      "use unsigned inputs (input_signed=False)")
+    if kind in ("InputData", "InputConvolutional"):
+        shape = (int(p.input_width), int(p.input_height), int(p.input_channels))
+    if kind == "InputData":
+        return akq.InputData(shape, input_bits=int(p.input_bits), name=name)
+    common = {"name": name, "weights_bits": int(p.weights_bits), "activation": bool(p.activation),
+              "act_bits": int(p.act_bits)}
+    if kind == "FullyConnected":
+        return akq.FullyConnected(int(p.units), **common)
+    padding = akida.Padding(p.padding).name
+    if padding not in akq.Padding.__members__:
+        raise AkidaCompatibilityError(f"layer '{name}' ({kind}): padding {padding} has no Akida 1.0 equivalent; "
+                                      "use Same or Valid")
+    common |= {"kernel_stride": _pair(p, "stride_x", "stride_y"), "padding": akq.Padding.__members__[padding],
+               "pool_type": akq.PoolType.__members__[akida.PoolType(p.pool_type).name],
+               "pool_size": _pair(p, "pooling_width", "pooling_height"),
+               "pool_stride": _pair(p, "pooling_stride_x", "pooling_stride_y")}
+    kernel, filters = _pair(p, "kernel_width", "kernel_height"), int(p.filters)
+    if kind == "InputConvolutional":
+        return akq.InputConvolutional(shape, kernel, filters, padding_value=int(p.padding_value), **common)
+    return getattr(akq, kind)(kernel, filters, **common)
+
+
+def from_akida(model_or_path):
+    """An akq.Model from an akida.Model or a .fbz path, read through akida's layer parameters and variables."""
+    import akq
+
+    akida = import_akida()
+    source = _load(akida, model_or_path)
+    model = akq.Model()
+    for layer in source.layers:
+        model.add(_akq_layer(akida, layer))
+        target = model.layers[-1]
+        for name in layer.get_variable_names():
+            target.set_variable(name, layer.get_variable(name))
+    return model
