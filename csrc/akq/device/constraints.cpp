@@ -43,16 +43,16 @@ const char* kSamePadding = "use padding='same' in the Keras layer (add explicit 
 
 void check_input_convolutional(const LayerSpec& l, Collector& c) {
     const int32_t channels = l.input_dims[2];
-    if (channels != 1 && channels != 3)
-        c.map("input_channels must be 1 or 3 (got " + to_string(channels) + ")",
-              "the HRC converts grayscale or RGB pixels; for other inputs start the model with InputData");
     const int32_t k = l.kernel_size[0];
     if (l.kernel_size[0] != l.kernel_size[1])
         c.map("kernel size should be symmetric. (got " + pair_text(l.kernel_size) + ")", "use a square kernel");
     else if (k != 3 && k != 5 && k != 7)
         c.map("kernel size should be 3, 5 or 7 (got " + to_string(k) + ")",
               "use a 3x3, 5x5 or 7x7 kernel in the first convolution");
-    else if (channels == 1 || channels == 3) {
+    if (channels != 1 && channels != 3)
+        c.map("input_channels must be 1 or 3 (got " + to_string(channels) + ")",
+              "the HRC converts grayscale or RGB pixels; for other inputs start the model with InputData");
+    else if (l.kernel_size[0] == l.kernel_size[1] && (k == 3 || k == 5 || k == 7)) {
         const int32_t max_filters = hrc_max_filters(channels, k);
         if (l.filters > max_filters)
             c.map("num_neurons should be set between 1 and " + to_string(max_filters) + " (got " +
@@ -78,9 +78,13 @@ void check_input_convolutional(const LayerSpec& l, Collector& c) {
     if (l.pool_type == PoolType::Average)
         c.map("pool_type cannot be Average", "move the global average pooling to a later layer");
     if (l.pool_type == PoolType::Max) {
-        if (l.pool_size[0] < 1 || l.pool_size[0] > kHrcMaxPool || l.pool_size[1] < 1 || l.pool_size[1] > kHrcMaxPool)
-            c.map("pooling_y should be 1 or 2 (got pool size " + pair_text(l.pool_size) + ")",
-                  "use a 2x2 max pooling in the first layer");
+        for (int axis : {1, 0})  // the reference checks y (axis 1) first
+            if (l.pool_size[axis] < 1 || l.pool_size[axis] > kHrcMaxPool) {
+                c.map(std::string(axis == 1 ? "pooling_y" : "pooling_x") + " should be 1 or 2 (got pool size " +
+                          pair_text(l.pool_size) + ")",
+                      "use a 2x2 max pooling in the first layer");
+                break;
+            }
         const auto stride = effective_pool_stride(l);
         if (stride != l.pool_size)
             c.map("pool_size and pool_stride should be equal (got " + pair_text(l.pool_size) + " and " +
@@ -195,13 +199,13 @@ void check_fully_connected(const LayerSpec& l, Collector& c) {
     if (l.input_dims[1] > kCnpMaxDim)
         c.map("The maximum input height is " + to_string(kCnpMaxDim) + " (got " + to_string(l.input_dims[1]) + ")",
               "reshape or downsample the input of this dense layer (axis 1 at most 4096)");
-    if (l.weights_bits < 1 || l.weights_bits > kFnpMaxWeightBits)
-        c.map("Weight bits should be between 1 and 4 inclusive. (got " + to_string(l.weights_bits) + ")", kRequantize);
     const int64_t inputs = static_cast<int64_t>(l.input_dims[0]) * l.input_dims[1] * l.input_dims[2];
     if (inputs > kFnpMaxInputs)
         c.map("Input dimensions are too large to fit in a FNP.  The maximum value is " + to_string(kFnpMaxInputs) +
                   " (got " + to_string(inputs) + ")",
               "reduce the input of this dense layer (pool or downsample before it)");
+    if (l.weights_bits < 1 || l.weights_bits > kFnpMaxWeightBits)
+        c.map("Weight bits should be between 1 and 4 inclusive. (got " + to_string(l.weights_bits) + ")", kRequantize);
 }
 
 const char* kScaleHint =
