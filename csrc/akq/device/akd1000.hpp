@@ -75,6 +75,8 @@ constexpr int32_t kOneChannelGroup = 8;     // C=1: "neurons per NP / 8 must be 
 // (w + k) * D1 * C <= kRowBuffer[k] input values [docs/spec D.5 (a),(d); G dim sweeps reproduce exactly].
 constexpr int32_t kMaxStripWidth = 32;
 constexpr int64_t kRowBuffer1 = 90112, kRowBuffer3 = 90112, kRowBuffer5 = 106496, kRowBuffer7 = 94208;
+constexpr int64_t kRowBufferValueBits = 4;  // the row buffers above count 4-bit activations; the buffer holds
+                                            // bits [measured against akida 2.4.0 with 1/2/4/8-bit inputs]
 // Filter memory in bits available to one CNP for a kernel size k, less a per-input-channel share
 // above kChannelFree[k] channels; filters are allocated in groups of kFilterGroup [docs/spec D.5 (b),(c)].
 constexpr int32_t kFilterGroup = 8;

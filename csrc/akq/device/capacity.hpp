@@ -20,8 +20,12 @@ struct CnpSplit {
 };
 
 // `filter_groups` asks for at least that many NPs per strip (the all-NPs mapping spreads filters for
-// speed); the split never gives an NP fewer than one filter.
-CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups = 1);
+// speed); the split never gives an NP fewer than one filter. `input_bits`: the bits of the layer's input
+// activations (the previous layer's act_bits, or InputData's input_bits), which the row buffer holds.
+CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups = 1, int32_t input_bits = 4);
+
+// The bits of the activations entering the layer after `previous` (8 for the first layer's pixels).
+int32_t input_bits_after(const LayerSpec* previous);
 
 // Filters of `groups` NPs sharing `filters` evenly: ceil(F/n) each, the rest on the last NP
 // (1024 over 3 NPs -> 342, 342, 340 as the reference reports [docs/spec D.5]).

@@ -163,9 +163,9 @@ void check_cnp(const LayerSpec& l, Collector& c) {
 }
 
 // The capacity rules the reference checks while it allocates the layer's NPs.
-void check_cnp_capacity(const LayerSpec& l, Collector& c) {
+void check_cnp_capacity(const LayerSpec& l, int32_t input_bits, Collector& c) {
     if (!parameter_problems(l).empty()) return;  // the capacity is meaningless then
-    const CnpSplit split = split_cnp_layer(l);
+    const CnpSplit split = split_cnp_layer(l, 1, input_bits);
     if (split.strips > 1) {
         const std::string strips = " (the input is split into " + to_string(split.strips) + " strips of " +
                                    to_string(split.strip_width) + " columns)";
@@ -270,19 +270,19 @@ std::vector<Problem> parameter_problems(const LayerSpec& l) {
     return c.take();
 }
 
-std::vector<Problem> capacity_problems(const LayerSpec& l) {
+std::vector<Problem> capacity_problems(const LayerSpec& l, int32_t input_bits) {
     Collector c(l);
     const bool cnp = l.type == LayerType::Convolutional || l.type == LayerType::SeparableConvolutional;
-    if (cnp) check_cnp_capacity(l, c);
+    if (cnp) check_cnp_capacity(l, input_bits, c);
     return c.take();
 }
 
-std::vector<Problem> split_problems(const LayerSpec& l) {
+std::vector<Problem> split_problems(const LayerSpec& l, int32_t input_bits) {
     Collector c(l);
     if (l.type != LayerType::Convolutional || l.input_dims[2] != 1 || !parameter_problems(l).empty() ||
-        !capacity_problems(l).empty())
+        !capacity_problems(l, input_bits).empty())
         return c.take();
-    for (int32_t f : split_cnp_layer(l).filters) {
+    for (int32_t f : split_cnp_layer(l, 1, input_bits).filters) {
         const int32_t groups = (f + kOneChannelGroup - 1) / kOneChannelGroup;
         if (groups > 1 && groups % 2 != 0) {
             c.map("With one input channel, the number of neurons per NP / 8 must be even (got " + to_string(f) +

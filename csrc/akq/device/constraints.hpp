@@ -26,12 +26,13 @@ struct Problem {
 std::vector<Problem> parameter_problems(const LayerSpec& l);
 
 // The CNP capacity (filter memory, row buffer, NP count, spatial-split rules) of a layer whose parameters
-// pass, as the reference checks them while it allocates the layer's NPs.
-std::vector<Problem> capacity_problems(const LayerSpec& l);
+// pass, as the reference checks them while it allocates the layer's NPs; `input_bits` as for
+// split_cnp_layer.
+std::vector<Problem> capacity_problems(const LayerSpec& l, int32_t input_bits = 4);
 
 // How the filters are spread over the NPs (with one input channel, ceil(filters per NP / 8) must be even):
 // the reference checks this once the whole model is allocated.
-std::vector<Problem> split_problems(const LayerSpec& l);
+std::vector<Problem> split_problems(const LayerSpec& l, int32_t input_bits = 4);
 
 // Thresholds and act_step against the register widths (20 bits, 24 bits for the input layer).
 std::vector<Problem> programming_problems(const LayerSpec& l);

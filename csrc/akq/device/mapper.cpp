@@ -17,14 +17,22 @@ std::vector<const LayerSpec*> mappable_layers(const ModelSpec& m) {
     return out;
 }
 
+// The input activation bits of each of mappable_layers(m).
+std::vector<int32_t> input_bits(const ModelSpec& m) {
+    std::vector<int32_t> out;
+    for (size_t i = 0; i < m.layers.size(); ++i)
+        if (m.layers[i].type != LayerType::InputData) out.push_back(input_bits_after(i ? &m.layers[i - 1] : nullptr));
+    return out;
+}
+
 void append(std::vector<Problem>& to, std::vector<Problem> from) {
     to.insert(to.end(), std::make_move_iterator(from.begin()), std::make_move_iterator(from.end()));
 }
 
-std::vector<Problem> own_problems(const LayerSpec& l) {
+std::vector<Problem> own_problems(const LayerSpec& l, int32_t bits) {
     std::vector<Problem> p = parameter_problems(l);
-    append(p, capacity_problems(l));
-    append(p, split_problems(l));
+    append(p, capacity_problems(l, bits));
+    append(p, split_problems(l, bits));
     append(p, programming_problems(l));
     return p;
 }
@@ -74,13 +82,13 @@ bool fits_fnp3(const LayerSpec& l) {
 }
 
 // The NPs a hardware layer needs: (type, filters) per NP.
-std::vector<std::pair<NpType, int32_t>> np_demand(const LayerSpec& l, int32_t filter_groups = 1) {
+std::vector<std::pair<NpType, int32_t>> np_demand(const LayerSpec& l, int32_t bits, int32_t filter_groups = 1) {
     switch (l.type) {
         case LayerType::InputConvolutional: return {{NpType::HRC, 0}};
         case LayerType::FullyConnected: return {{fits_fnp3(l) ? NpType::FNP3 : NpType::FNP2, l.filters}};
         default: {
             std::vector<std::pair<NpType, int32_t>> out;
-            for (int32_t f : split_cnp_layer(l, filter_groups).filters) out.emplace_back(NpType::CNP1, f);
+            for (int32_t f : split_cnp_layer(l, filter_groups, bits).filters) out.emplace_back(NpType::CNP1, f);
             return out;
         }
     }
@@ -117,7 +125,8 @@ std::vector<NpAllocation> allocate(const std::vector<std::pair<NpType, int32_t>>
 // smallest t with which the sequence still fits `budget` NPs (layers already at t or fewer keep their split).
 // This reproduces akida 2.19's default mapping: AkidaNet 0.5/224 at t = 64 (68 NPs), DS-CNN KWS at t = 4
 // (65 NPs), a 64-100-30 filter chain at t = 3 (see tests/test_device_mapping.py).
-std::vector<int32_t> spread_filter_groups(const std::vector<const LayerSpec*>& layers, size_t budget) {
+std::vector<int32_t> spread_filter_groups(const std::vector<const LayerSpec*>& layers,
+                                          const std::vector<int32_t>& bits, size_t budget) {
     std::vector<int32_t> groups(layers.size(), 1);
     int32_t widest = 0;
     for (const LayerSpec* l : layers)
@@ -127,7 +136,8 @@ std::vector<int32_t> spread_filter_groups(const std::vector<const LayerSpec*>& l
         size_t total = 0;
         for (size_t i = 0; i < layers.size(); ++i) {
             if (on_cnps(*layers[i])) candidate[i] = (layers[i]->filters + t - 1) / t;
-            if (layers[i]->type != LayerType::InputConvolutional) total += np_demand(*layers[i], candidate[i]).size();
+            if (layers[i]->type != LayerType::InputConvolutional)
+                total += np_demand(*layers[i], bits[i], candidate[i]).size();
         }
         if (total <= budget) return candidate;
     }
@@ -142,9 +152,9 @@ std::string sequence_name(Backend b, const std::vector<const LayerSpec*>& layers
 
 // Hardware flags after the sequence rules (a max-pooled layer must be followed by a hardware convolution);
 // marking a layer software can break its predecessor, so walk backwards.
-std::vector<bool> hardware_layers(const std::vector<const LayerSpec*>& layers) {
+std::vector<bool> hardware_layers(const std::vector<const LayerSpec*>& layers, const std::vector<int32_t>& bits) {
     std::vector<bool> hw(layers.size());
-    for (size_t i = 0; i < layers.size(); ++i) hw[i] = own_problems(*layers[i]).empty();
+    for (size_t i = 0; i < layers.size(); ++i) hw[i] = own_problems(*layers[i], bits[i]).empty();
     for (size_t i = layers.size(); i-- > 0;) {
         if (!hw[i]) continue;
         const LayerSpec* next = i + 1 < layers.size() && hw[i + 1] ? layers[i + 1] : nullptr;
@@ -159,13 +169,15 @@ std::vector<bool> hardware_layers(const std::vector<const LayerSpec*>& layers) {
 // NP count of the whole model and the programming ranges.
 std::vector<Problem> check_hardware(const ModelSpec& m) {
     const std::vector<const LayerSpec*> layers = mappable_layers(m);
+    const std::vector<int32_t> bits = input_bits(m);
     std::vector<Problem> all;
     size_t hardware_nps = 0;
     for (size_t i = 0; i < layers.size(); ++i) {
         std::vector<Problem> p = parameter_problems(*layers[i]);
-        append(p, capacity_problems(*layers[i]));
-        if (p.empty() && layers[i]->type != LayerType::InputConvolutional) hardware_nps += np_demand(*layers[i]).size();
-        append(p, split_problems(*layers[i]));
+        append(p, capacity_problems(*layers[i], bits[i]));
+        if (p.empty() && layers[i]->type != LayerType::InputConvolutional)
+            hardware_nps += np_demand(*layers[i], bits[i]).size();
+        append(p, split_problems(*layers[i], bits[i]));
         append(all, std::move(p));
     }
     for (size_t i = 0; i < layers.size(); ++i)
@@ -186,7 +198,8 @@ Mapping map_model(const ModelSpec& m, const Device& d, bool hw_only, MapMode mod
         if (!problems.empty()) throw Error(ErrorKind::Hardware, problems.front().message());
     }
     const std::vector<const LayerSpec*> layers = mappable_layers(m);
-    const std::vector<bool> hw = hardware_layers(layers);
+    const std::vector<int32_t> all_bits = input_bits(m);
+    const std::vector<bool> hw = hardware_layers(layers, all_bits);
     Mapping mapping;
     NpPool pool(d);
     size_t start = 0;
@@ -195,6 +208,8 @@ Mapping map_model(const ModelSpec& m, const Device& d, bool hw_only, MapMode mod
         while (end < layers.size() && hw[end] == hw[start]) ++end;
         std::vector<const LayerSpec*> members(layers.begin() + static_cast<std::ptrdiff_t>(start),
                                               layers.begin() + static_cast<std::ptrdiff_t>(end));
+        const std::vector<int32_t> bits(all_bits.begin() + static_cast<std::ptrdiff_t>(start),
+                                        all_bits.begin() + static_cast<std::ptrdiff_t>(end));
         Sequence seq;
         seq.backend = hw[start] ? Backend::Hardware : Backend::Software;
         seq.name = sequence_name(seq.backend, members);
@@ -202,13 +217,13 @@ Mapping map_model(const ModelSpec& m, const Device& d, bool hw_only, MapMode mod
         pool.reset();
         std::vector<int32_t> groups(members.size(), 1);
         if (seq.backend == Backend::Hardware && mode == MapMode::AllNps)
-            groups = spread_filter_groups(members, d.nps.size());
+            groups = spread_filter_groups(members, bits, d.nps.size());
         std::vector<LayerMapping> mapped;
         for (size_t i = 0; i < members.size(); ++i) {
             const LayerSpec* l = members[i];
             LayerMapping lm{l->name, {}};
             if (seq.backend == Backend::Hardware) {
-                const auto demand = np_demand(*l, groups[i]);
+                const auto demand = np_demand(*l, bits[i], groups[i]);
                 if (!fits(demand, pool)) {
                     seq.passes.emplace_back();
                     pool.reset();
