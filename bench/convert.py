@@ -1,67 +1,65 @@
-"""Conversion speed: a DS-CNN keyword-spotting model and a MobileNet-v1 0.5 at 96x96, quantized with akq
-layers and random weights. Prints the median akq.convert time (TensorFlow already imported) against the
-reference's ~0.5 s and ~1.5 s, then converts 100 copies of each in a batch.
+"""Conversion speed against a peer measured in the same run: a DS-CNN keyword-spotting model and a
+MobileNet-v1 0.5 at 96x96 (float Keras models, random weights and batch-norm statistics) are taken to
+integer models by akq (`akq.quantize` then `akq.convert`) and by TensorFlow Lite's full-integer
+post-training conversion (int8 weights and activations, calibrated on a few random inputs). Prints the
+median time of each (TensorFlow already imported), then converts copies of each model in a batch with akq.
 
-    PYTHONPATH=python python bench/convert.py [--repeats 20] [--copies 100]
+    PYTHONPATH=python python bench/convert.py [--repeats 10] [--tflite-repeats 3] [--copies 100]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import time
 
 import numpy as np
 
-REFERENCE_SECONDS = {"ds_cnn_kws": 0.5, "mobilenet_v1_0.5_96": 1.5}
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+BITS = {"weight_quantization": 4, "activ_quantization": 4, "input_weight_quantization": 8}
+CALIBRATION_INPUTS = 16  # representative inputs TFLite calibrates its activation ranges on
 
 
-def _quantized_stack():
-    import akq
+def _block(layers, kind, filters, name, kernel=3, strides=1, pool=None):
+    """neural -> [pool] -> BN -> ReLU(6)."""
     import keras
 
-    return keras, akq.quantization_layers, akq.quantization_ops
-
-
-def _block(layers, ql, qops, keras, kind, filters, name, kernel=3, strides=1, bits=4, pool=None, first=False):
-    """neural -> [pool] -> BN -> QuantizedReLU, with a per-axis weight quantizer."""
-    q = qops.MaxPerAxisQuantizer(bitwidth=8 if first else bits)
+    L = keras.layers
     if kind == "conv":
-        layers.append(ql.QuantizedConv2D(filters, kernel, strides=strides, padding="same", quantizer=q,
-                                         use_bias=False, name=name))
+        layers.append(L.Conv2D(filters, kernel, strides=strides, padding="same", use_bias=False, name=name))
     else:
-        layers.append(ql.QuantizedSeparableConv2D(filters, kernel, padding="same", quantizer=q,
-                                                  quantizer_dw=qops.MaxQuantizer(bitwidth=bits), use_bias=False,
-                                                  name=name))
+        layers.append(L.SeparableConv2D(filters, kernel, padding="same", use_bias=False, name=name))
     if pool == "max":
-        layers.append(keras.layers.MaxPool2D(2, padding="same", name=f"{name}_pool"))
+        layers.append(L.MaxPool2D(2, padding="same", name=f"{name}_pool"))
     elif pool == "gap":
-        layers.append(keras.layers.GlobalAveragePooling2D(name=f"{name}_gap"))
-    layers.append(keras.layers.BatchNormalization(name=f"{name}_bn"))
-    layers.append(ql.QuantizedReLU(bitwidth=4, max_value=6.0, name=f"{name}_relu"))
+        layers.append(L.GlobalAveragePooling2D(name=f"{name}_gap"))
+    layers.append(L.BatchNormalization(name=f"{name}_bn"))
+    layers.append(L.ReLU(6.0, name=f"{name}_relu"))
 
 
 def ds_cnn_kws():
-    keras, ql, qops = _quantized_stack()
+    import keras
+
     layers = [keras.layers.Rescaling(1 / 255, name="rescaling")]
-    _block(layers, ql, qops, keras, "conv", 64, "conv_0", kernel=5, strides=2, first=True)
+    _block(layers, "conv", 64, "conv_0", kernel=5, strides=2)
     for i in range(1, 5):
-        _block(layers, ql, qops, keras, "separable", 64, f"separable_{i}", pool="gap" if i == 4 else None)
-    layers += [keras.layers.Flatten(), ql.QuantizedDense(33, quantizer=qops.MaxPerAxisQuantizer(bitwidth=4),
-                                                         name="dense_5"), keras.layers.Softmax()]
+        _block(layers, "separable", 64, f"separable_{i}", pool="gap" if i == 4 else None)
+    layers += [keras.layers.Flatten(), keras.layers.Dense(33, name="dense_5"), keras.layers.Softmax()]
     return _randomized(keras.Sequential([keras.Input((49, 10, 1)), *layers], name="ds_cnn_kws"))
 
 
 def mobilenet_v1_05_96():
-    keras, ql, qops = _quantized_stack()
+    import keras
+
     layers = [keras.layers.Rescaling(1 / 127.5, -1, name="rescaling")]
-    _block(layers, ql, qops, keras, "conv", 16, "conv_0", strides=2, first=True)
+    _block(layers, "conv", 16, "conv_0", strides=2)
     plan = [(32, None), (64, "max"), (64, None), (128, "max"), (128, None), (256, "max"), (256, None),
             (256, None), (256, None), (256, None), (256, None), (512, "max"), (512, "gap")]
     for i, (filters, pool) in enumerate(plan, start=1):
-        _block(layers, ql, qops, keras, "separable", filters, f"separable_{i}", pool=pool)
-    layers += [keras.layers.Dropout(0.1), ql.QuantizedDense(1000, quantizer=qops.MaxPerAxisQuantizer(bitwidth=4),
-                                                            name="classifier"), keras.layers.Softmax()]
+        _block(layers, "separable", filters, f"separable_{i}", pool=pool)
+    layers += [keras.layers.Dropout(0.1), keras.layers.Dense(1000, name="classifier"), keras.layers.Softmax()]
     return _randomized(keras.Sequential([keras.Input((96, 96, 3)), *layers], name="mobilenet_v1_0.5_96"))
 
 
@@ -76,6 +74,38 @@ def _randomized(model):
     return model
 
 
+def akq_integer_model(model):
+    """Float Keras model -> akq integer model (no fine-tuning)."""
+    import akq
+
+    return akq.convert(akq.quantize(model, **BITS))  # the Rescaling layer gives the input scaling
+
+
+def tflite_integer_model(model) -> bytes:
+    """Float Keras model -> TFLite flatbuffer with int8 weights and activations (uint8 input and output)."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng(1)
+    shape = (1, *model.inputs[0].shape[1:])
+    samples = [rng.uniform(0, 255, shape).astype(np.float32) for _ in range(CALIBRATION_INPUTS)]
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = lambda: ([sample] for sample in samples)
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    converter.inference_input_type = converter.inference_output_type = tf.uint8
+    return converter.convert()
+
+
+def _median_seconds(function, model, repeats: int) -> float:
+    function(model)  # warm-up: first op dispatch and tracing
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        function(model)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
 def _copies(model, count):
     import keras
 
@@ -88,33 +118,33 @@ def _copies(model, count):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=20)
-    parser.add_argument("--copies", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=10, help="timed akq conversions per model (10)")
+    parser.add_argument("--tflite-repeats", type=int, default=3, help="timed TFLite conversions per model (3)")
+    parser.add_argument("--copies", type=int, default=100, help="copies converted in a batch by akq (100)")
     args = parser.parse_args()
-    import akq
-    import tensorflow  # noqa: F401  (import cost excluded from every figure)
+    import tensorflow as tf  # (import cost excluded from every figure)
     from tqdm import tqdm
 
+    import akq
+
+    tf.get_logger().setLevel("ERROR")
     for build in (ds_cnn_kws, mobilenet_v1_05_96):
         model = build()
-        akq.convert(model)  # warm-up: first TensorFlow op dispatch
-        times = []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            akq.convert(model)
-            times.append(time.perf_counter() - start)
-        median = statistics.median(times)
-        reference = REFERENCE_SECONDS[model.name]
-        print(f"{model.name}: {len(model.layers)} Keras layers, median convert {median * 1e3:.1f} ms "
-              f"(min {min(times) * 1e3:.1f} ms) vs reference ~{reference:.1f} s: {reference / median:.0f}x faster")
+        ours = _median_seconds(akq_integer_model, model, args.repeats)
+        convert_only = _median_seconds(akq.convert, akq.quantize(model, **BITS), args.repeats)
+        peer = _median_seconds(tflite_integer_model, model, args.tflite_repeats)
+        print(f"{model.name}: {len(model.layers)} Keras layers, float -> integer model (median): akq "
+              f"quantize+convert {ours * 1e3:.0f} ms (convert alone {convert_only * 1e3:.0f} ms), "
+              f"TFLite {tf.__version__} full-integer {peer * 1e3:.0f} ms: {peer / ours:.1f}x")
         if args.copies <= 0:
             continue
         copies = list(tqdm(_copies(model, args.copies), total=args.copies, desc=f"cloning {model.name}"))
         start = time.perf_counter()
-        for copy in tqdm(copies, desc=f"converting {args.copies} x {model.name}"):
-            akq.convert(copy)
+        for copy in tqdm(copies, desc=f"akq: {args.copies} x {model.name}"):
+            akq_integer_model(copy)
         total = time.perf_counter() - start
-        print(f"{model.name}: {args.copies} copies converted in {total:.2f} s ({total / args.copies * 1e3:.1f} ms each)")
+        print(f"{model.name}: {args.copies} copies quantized and converted by akq in {total:.2f} s "
+              f"({total / args.copies * 1e3:.1f} ms each)")
 
 
 if __name__ == "__main__":

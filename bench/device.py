@@ -17,13 +17,14 @@ import time
 
 import akq
 import numpy as np
+from akq import _core
 from akq.device.performance import Performance
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
-from published_models import (PUBLISHED, STATIC_BOARD_W, akidanet_layers, calibrated_model,  # noqa: E402
-                              ds_cnn_layers, natural_inputs)
+from published_models import PUBLISHED, akidanet_layers, calibrated_model, ds_cnn_layers, natural_inputs  # noqa: E402
 
 RNG = np.random.default_rng(2024)
+
 
 def report(name, model, inputs, plot=None, mode="all_nps"):
     model.map(akq.AKD1000(), mode=mode)
@@ -44,7 +45,7 @@ def report(name, model, inputs, plot=None, mode="all_nps"):
     if "fps" in pub:  # over the published run: pipelined frames, board floor power while it lasts
         rows += [(f"frames/s over {frames} frames", pub["fps"], frames / run_seconds),
                  ("energy/frame mJ (board)", pub["energy_mj"],
-                  (perf.dynamic_energy_j + STATIC_BOARD_W * run_seconds / frames) * 1e3),
+                  (perf.dynamic_energy_j + _core.STATIC_POWER_W * run_seconds / frames) * 1e3),
                  ("dynamic energy/frame mJ", pub["dynamic_mj"], perf.dynamic_energy_j * 1e3)]
     if "dense_clocks" in pub:  # unconfirmed: one random (dense) frame
         noise = RNG.integers(0, 256, (1, *model.input_shape)).astype(np.uint8)

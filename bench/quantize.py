@@ -1,11 +1,10 @@
 """Quantize kernels: akq._core (C++, one thread) vs the Keras quantizers (TensorFlow eager).
 
-For a 3x3x512x512 and a 4096x4096 float32 kernel, per-tensor and per-axis, Max and Std, prints the
-median time per call of
-  quantize    scale factor + fake-quantized weights (what a quantizer's quantize(w) does), vs Keras
-  sf          the scale factor alone, vs the Keras quantizer's scale_factor(w)
-  int8        the int8 weights for a given sf (what conversion needs)
-  fake        the fake-quantized weights for a given sf
+For a 3x3x512x512 and a 4096x4096 float32 kernel, per-tensor and per-axis Max quantizers (what
+akq.convert runs in C++; the Std quantizers' scale factors stay in TensorFlow, see csrc/akq/quantize.cpp),
+prints the median time per call of
+  sf          the scale factor, vs the Keras quantizer's scale_factor(w)
+  int8        the int8 weights for a given sf, vs the same clip(round(w * sf)) cast in TensorFlow
 with the ratio to TensorFlow and the bandwidth (bytes read + written per second), next to this
 machine's single-core memory bandwidth (numpy copy of 256 MiB). Figures are given by wall clock and
 by the calling thread's CPU time: on a shared machine the latter shows the kernels' own speed.
@@ -27,13 +26,8 @@ import numpy as np
 from akq import _core
 
 SHAPES = [(3, 3, 512, 512), (4096, 4096)]
-QUANTIZERS = [  # (method, per_axis, Keras class name)
-    ("max", False, "MaxQuantizer"),
-    ("max", True, "MaxPerAxisQuantizer"),
-    ("std", False, "StdWeightQuantizer"),
-    ("std", True, "StdPerAxisQuantizer"),
-]
-BITWIDTH, THRESHOLD = 8, 3.0
+QUANTIZERS = [(False, "MaxQuantizer"), (True, "MaxPerAxisQuantizer")]  # (per_axis, Keras class name)
+BITWIDTH = 8
 
 
 def median_seconds(fn, repeats, clock=time.perf_counter):
@@ -62,32 +56,23 @@ def copy_bandwidths(repeats):
     return [2 * src.nbytes / t / 1e9 for t in into], [2 * src.nbytes / t / 1e9 for t in fresh]
 
 
-def keras_quantizer(name):
+def measure(w, w_tf, per_axis, name, repeats):
+    """Rows (op, akq (wall, CPU) seconds, TF seconds, bytes read + written) of one quantizer."""
+    import tensorflow as tf
+
     from akq import quantization_ops
 
-    cls = getattr(quantization_ops, name)
-    return cls(bitwidth=BITWIDTH) if name.startswith("Max") else cls(THRESHOLD, BITWIDTH)
-
-
-def measure(w, w_tf, method, per_axis, name, repeats):
-    """Rows (op, akq (wall, CPU) seconds, TF seconds or None, bytes read + written) of one quantizer."""
-    quantizer = keras_quantizer(name)
-    sf = _core.scale_factor(w, method, per_axis, BITWIDTH, THRESHOLD)
+    quantizer = getattr(quantization_ops, name)(bitwidth=BITWIDTH)
+    sf = _core.scale_factor(w, per_axis, BITWIDTH)
+    sf_tf, kmax = tf.constant(sf), float(quantizer.kmax_)
     n = w.size
-
-    def akq_quantize():
-        return _core.fake_quantize(w, _core.scale_factor(w, method, per_axis, BITWIDTH, THRESHOLD), BITWIDTH)
-
-    ops = {  # op: (akq call, TF call or None, bytes read + written)
-        "quantize": (akq_quantize, lambda: quantizer.quantize(w_tf), 12 * n),
-        "sf": (lambda: _core.scale_factor(w, method, per_axis, BITWIDTH, THRESHOLD),
-               lambda: quantizer.scale_factor(w_tf), 4 * n),
-        "int8": (lambda: _core.quantize_int8(w, sf, BITWIDTH), None, 5 * n),
-        "fake": (lambda: _core.fake_quantize(w, sf, BITWIDTH), None, 8 * n),
+    ops = {  # op: (akq call, TF call, bytes read + written)
+        "sf": (lambda: _core.scale_factor(w, per_axis, BITWIDTH), lambda: quantizer.scale_factor(w_tf), 4 * n),
+        "int8": (lambda: _core.quantize_int8(w, sf, BITWIDTH),
+                 lambda: tf.cast(tf.clip_by_value(tf.round(w_tf * sf_tf), -kmax, kmax), tf.int8), 5 * n),
     }
     for op, (akq_call, tf_call, nbytes) in ops.items():
-        tf_s = median_seconds(tf_call, repeats) if tf_call else None
-        yield op, timings(akq_call, 2 * repeats), tf_s, nbytes
+        yield op, timings(akq_call, 2 * repeats), median_seconds(tf_call, repeats), nbytes
 
 
 def main(argv=None):
@@ -111,12 +96,10 @@ def main(argv=None):
     for shape in SHAPES:
         w = rng.normal(size=shape).astype(np.float32)
         w_tf = tf.constant(w)
-        for method, per_axis, name in QUANTIZERS:
-            for op, (wall, cpu), tf_s, nbytes in measure(w, w_tf, method, per_axis, name, args.repeats):
-                tf_ms, ratio = f"{'':9}", f"{'':7}"
-                if tf_s:
-                    tf_ms, ratio = f"{tf_s * 1e3:9.2f}", f"{tf_s / wall:7.1f}"
-                print(f"{'x'.join(map(str, shape)):<13}{name:<21}{op:<10}{tf_ms}{wall * 1e3:8.2f}{ratio}"
+        for per_axis, name in QUANTIZERS:
+            for op, (wall, cpu), tf_s, nbytes in measure(w, w_tf, per_axis, name, args.repeats):
+                print(f"{'x'.join(map(str, shape)):<13}{name:<21}{op:<10}{tf_s * 1e3:9.2f}{wall * 1e3:8.2f}"
+                      f"{tf_s / wall:7.1f}"
                       f"{nbytes / wall / 1e9:7.1f}{100 * nbytes / wall / 1e9 / bw_wall:5.0f}%"
                       f"  |{cpu * 1e3:8.2f}{nbytes / cpu / 1e9:7.1f}{100 * nbytes / cpu / 1e9 / bw_cpu:5.0f}%")
         print()

@@ -48,18 +48,6 @@ void column_abs_max(benchmark::State& state) {
     state.SetLabel(loops->name);
 }
 
-void column_shifted_sums(benchmark::State& state) {
-    const Loops* loops = loops_of(state);
-    if (skip_without(state, loops)) return;
-    std::vector<double> s1(kChannels), s2(kChannels);
-    for (auto _ : state) {
-        loops->column_shifted_sums(kernel().data(), kSize, kChannels, s1.data(), s2.data());
-        benchmark::DoNotOptimize(s1.data());
-    }
-    state.SetBytesProcessed(state.iterations() * kSize * sizeof(float));
-    state.SetLabel(loops->name);
-}
-
 void to_int8(benchmark::State& state) {
     const Loops* loops = loops_of(state);
     if (skip_without(state, loops)) return;
@@ -72,23 +60,9 @@ void to_int8(benchmark::State& state) {
     state.SetLabel(loops->name);
 }
 
-void to_fake(benchmark::State& state) {
-    const Loops* loops = loops_of(state);
-    if (skip_without(state, loops)) return;
-    const std::vector<float> sf(kChannels, 37.5f);
-    std::vector<float> out(kSize);
-    for (auto _ : state) {
-        benchmark::DoNotOptimize(loops->to_fake(kernel().data(), kSize, sf.data(), kChannels, 127.0f, out.data()));
-    }
-    state.SetBytesProcessed(state.iterations() * kSize * 2 * sizeof(float));
-    state.SetLabel(loops->name);
-}
-
 }  // namespace
 
 // Argument: 0 = portable loops, 1 = AVX2 loops.
 BENCHMARK(column_abs_max)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
-BENCHMARK(column_shifted_sums)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK(to_int8)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
-BENCHMARK(to_fake)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 BENCHMARK_MAIN();

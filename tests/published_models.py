@@ -5,7 +5,6 @@ performance model is calibrated with; used by bench/device.py and tests/test_dev
 import akq
 import numpy as np
 
-STATIC_BOARD_W = 0.912  # the reference board's floor (docs/spec D.7)
 PUBLISHED = {
     "AkidaNet 0.5/224": {"nps": 68, "clocks": 43_000_636, "frames": 10, "fps": 43.48, "energy_mj": 23.48,
                          "dynamic_mj": 2.51, "program": 1_361_244, "dense_clocks": 13.7e6},

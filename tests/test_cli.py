@@ -61,7 +61,8 @@ def files(tmp_path_factory, integer_model):
 
 
 # -- usage and help ----------------------------------------------------------------------------------
-@pytest.mark.parametrize("command", [[], ["demo"], ["quantize"], ["convert"], ["export"], ["info"], ["run"], ["bench"]])
+@pytest.mark.parametrize("command", [[], ["demo"], ["quantize"], ["convert"], ["export"], ["info"], ["run"], ["bench"],
+                                     ["sweep"]])
 def test_help_of_every_command(command):
     result = akq_command(*command, "--help")
     assert result.returncode == 0, result.stderr
@@ -220,7 +221,9 @@ def test_convert_several_models_in_parallel_reports_each_failure(keras_files, tm
 def test_keras_side_errors(keras_files, tmp_path):
     assert_user_error(akq_command("quantize", tmp_path / "none.keras"), "none.keras: no such file")
     (tmp_path / "model.h5").write_bytes(b"")
-    assert_user_error(akq_command("quantize", tmp_path / "model.h5"), "must end with .keras")
+    assert_user_error(akq_command("quantize", tmp_path / "model.h5"), "model.h5", "not a readable HDF5 file")
+    (tmp_path / "model.onnx").write_bytes(b"")
+    assert_user_error(akq_command("quantize", tmp_path / "model.onnx"), "must end with .keras", ".h5")
     assert_user_error(akq_command("convert", keras_files / "tiny.keras", "-o", tmp_path / "x.onnx"),
                       "must end with .akq")
     assert_user_error(akq_command("quantize", keras_files / "tiny.keras", "-o", tmp_path / "q.h5"),

@@ -9,7 +9,8 @@ together with the constants, and keep them within the published band.
 
 import pytest
 
-from published_models import PUBLISHED, STATIC_BOARD_W, published_run
+from akq import _core
+from published_models import PUBLISHED, published_run
 
 # name -> (NPs, clocks for the published frame count, board energy per frame mJ, dynamic energy per frame mJ)
 PINNED = {
@@ -28,7 +29,7 @@ def test_estimates_match_the_published_figures(name):
     assert ours == pytest.approx(published["clocks"], rel=0.05)
     assert ours == pytest.approx(clocks, rel=1e-9)
     if energy_mj is not None:  # the board's energy over the published run: dynamic + its floor power
-        board = (performance.dynamic_energy_j + STATIC_BOARD_W * ours / performance.clock_hz / frames) * 1e3
+        board = (performance.dynamic_energy_j + _core.STATIC_POWER_W * ours / performance.clock_hz / frames) * 1e3
         assert board == pytest.approx(published["energy_mj"], rel=0.05)
         assert performance.dynamic_energy_j * 1e3 == pytest.approx(published["dynamic_mj"], rel=0.05)
         assert (board, performance.dynamic_energy_j * 1e3) == pytest.approx((energy_mj, dynamic_mj), rel=1e-9)

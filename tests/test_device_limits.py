@@ -51,6 +51,9 @@ STRUCTURAL = [
     ("iconv dim1", lambda: iconv(shape=(16, 300, 3)), "input second dimension size cannot be higher than 256"),
     ("iconv filters rgb", lambda: iconv(filters=193), "num_neurons should be set between 1 and 192"),
     ("iconv filters gray", lambda: iconv(shape=(16, 16, 1), filters=513), "between 1 and 512"),
+    # the reference refuses an HRC step while mapping (tests/test_device_ranges.py)
+    ("iconv step", lambda: with_variables(iconv(), act_step=np.float32(1048576.0)),
+     "act_step should be between 0 and 1048575. Receives act_step 1048576"),
     # Convolutional on CNPs
     ("conv 8-bit", lambda: cnp(weights_bits=8), "Standard CNP weights bitwidth must be 1, 2 or 4"),
     ("conv valid", lambda: cnp(padding=akq.Padding.Valid), "Only padding same is supported"),
@@ -153,8 +156,6 @@ RANGES = [
      "Backend hardware(FullyConnected): act_step should be between 0 and 65535", "add_gamma_constraint"),
     ("iconv threshold", lambda: with_variables(iconv(), threshold=8388608),
      "8388608 cannot fit in a 24 bits signed integer", "input_scaling"),
-    ("iconv step", lambda: with_variables(iconv(), act_step=np.float32(1048576.0)),
-     "act_step should be between 0 and 1048575. Receives act_step 1048576", "input_scaling"),
 ]
 
 

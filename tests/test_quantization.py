@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from akq import quantization_layers as qlayers
 from akq import quantization_ops as qops
-from akq.errors import QuantizationError
+from akq.errors import BatchNormError, ModelStructureError, QuantizationError
 
 L = keras.layers
 
@@ -165,17 +165,32 @@ def test_linear_functional_models_are_quantized_as_functional_models(images):
     np.testing.assert_allclose(same(images), functional(images, training=False), rtol=1e-4, atol=1e-6)
 
 
-def test_branching_and_nested_models_are_refused_with_the_layer_named():
+def test_branching_and_nested_models_are_refused_as_convert_refuses_them():
     inputs = keras.Input((8, 8, 2))
     a = L.Conv2D(4, 3, padding="same", name="a")(inputs)
     b = L.Conv2D(4, 3, padding="same", name="b")(inputs)
     branching = keras.Model(inputs, L.Add(name="add")([a, b]))
-    with pytest.raises(QuantizationError, match="not a linear chain.*'b'"):
-        akq.quantize(branching, 4, 4)
     inner = keras.Sequential([keras.Input((8, 8, 2)), L.Conv2D(4, 3)], name="inner")
     nested = keras.Sequential([keras.Input((8, 8, 2)), inner, L.ReLU()])
-    with pytest.raises(QuantizationError, match="'inner' is a nested model"):
-        akq.quantize(nested, 4, 4)
+    for model, message in ((branching, "'add' .*2 inbound layers"), (nested, "'inner' is a nested model")):
+        with pytest.raises(ModelStructureError, match=message) as quantizing:
+            akq.quantize(model, 4, 4)
+        with pytest.raises(ModelStructureError) as converting:
+            akq.convert(model)
+        assert str(quantizing.value) == str(converting.value)
+
+
+def test_fold_bn_refuses_a_null_gamma_as_convert_does():
+    model = keras.Sequential([keras.Input((8, 8, 1)), L.Conv2D(4, 3, padding="same", name="conv"),
+                              L.BatchNormalization(name="bn"), L.ReLU(6.0, name="relu")])
+    bn = model.get_layer("bn")
+    bn.set_weights([np.float32([1, 0, 2, 0]), *bn.get_weights()[1:]])
+    with pytest.raises(BatchNormError, match="2 null gammas in BatchNormalization 'bn'") as quantizing:
+        akq.quantize(model, 4, 4, 8)
+    unfolded = akq.quantize(model, 4, 4, 8, fold_BN=False)  # conversion folds it, and refuses it the same way
+    with pytest.raises(BatchNormError) as converting:
+        akq.convert(unfolded)
+    assert str(quantizing.value) == str(converting.value)
 
 
 def test_layers_that_cannot_be_quantized_give_a_clear_error():
@@ -188,7 +203,7 @@ def test_layers_that_cannot_be_quantized_give_a_clear_error():
     leaky = keras.Sequential([keras.Input((4,)), L.Dense(3), L.ReLU(negative_slope=0.1, name="leaky")])
     with pytest.raises(QuantizationError, match="'leaky'.*negative_slope"):
         akq.quantize(leaky, 4, 4)
-    with pytest.raises(QuantizationError, match="expected a Keras model"):
+    with pytest.raises(ModelStructureError, match="expected a Keras model"):
         akq.quantize("model.keras", 4, 4)
 
 

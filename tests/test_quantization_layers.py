@@ -127,14 +127,20 @@ def test_separable_takes_unequal_strides(strides, padding):
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5)
 
 
-def test_depthwise_ignores_bias_like_the_reference():
-    x = rng(7).normal(size=(1, 4, 4, 2)).astype(np.float32)
+def test_depthwise_applies_its_bias_and_the_bias_trains():
+    # The reference creates this bias but never adds it, so no gradient reaches it; akq applies it.
+    x = rng(7).normal(size=(2, 4, 4, 2)).astype(np.float32)
     layer = ql.QuantizedDepthwiseConv2D(3, padding="same", quantizer=qops.MaxQuantizer(bitwidth=4))
     layer.build(x.shape)
     kernel = rng(8).normal(size=(3, 3, 2, 1)).astype(np.float32)
     layer.set_weights([kernel, np.float32([10, -10])])
-    expected = tf.nn.depthwise_conv2d(x, fake_quantize_max(kernel, 4), (1, 1, 1, 1), "SAME")
-    np.testing.assert_allclose(layer(x).numpy(), expected.numpy(), rtol=1e-5, atol=1e-6)
+    expected = tf.nn.depthwise_conv2d(x, fake_quantize_max(kernel, 4), (1, 1, 1, 1), "SAME") + [10, -10]
+    np.testing.assert_allclose(layer(x).numpy(), expected.numpy(), rtol=1e-5, atol=1e-5)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(layer(x) * [1.0, -2.0])
+    kernel_gradient, bias_gradient = tape.gradient(loss, [layer.kernel, layer.bias])
+    np.testing.assert_allclose(bias_gradient.numpy(), [x[..., 0].size, -2.0 * x[..., 0].size])
+    assert np.any(kernel_gradient.numpy() != 0)
 
 
 # -- activations --------------------------------------------------------------------------------------------
@@ -202,6 +208,16 @@ def every_layer_model():
         keras.layers.Flatten(),
         ql.QuantizedDense(5, quantizer=qops.MaxQuantizer(bitwidth=8)),
     ])
+
+
+def test_every_trainable_variable_of_every_layer_gets_a_gradient():
+    model = every_layer_model()
+    x = rng(11).normal(size=(4, 12, 12, 3)).astype(np.float32)
+    with tf.GradientTape() as tape:
+        loss = tf.reduce_sum(model(x, training=True) ** 2)
+    gradients = tape.gradient(loss, model.trainable_variables)
+    missing = [v.path for v, g in zip(model.trainable_variables, gradients, strict=True) if g is None]
+    assert len(model.trainable_variables) == 11 and not missing, missing
 
 
 def test_keras_save_load_round_trip_without_custom_objects(tmp_path):

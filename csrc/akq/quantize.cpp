@@ -1,15 +1,15 @@
-// Weight quantization (docs/spec A.1): argument checks, scale factors, and the int8 / fake kernels on top
-// of the streaming loops of quantize_loops.cpp. Built with -ffp-contract=off (CMakeLists.txt).
+// Weight quantization (docs/spec A.1): argument checks, Max scale factors and the int8 kernel on top of
+// the streaming loops of quantize_loops.cpp. Built with -ffp-contract=off (CMakeLists.txt).
 //
-// Agreement with the reference (TensorFlow float32 ops):
-// - Max ranges, all products, divisions and clips are the same float32 operations: bit-identical.
-// - The std is accumulated in double (shifted sums per column, merged with Chan's pairwise update)
-//   and rounded once to float32. TensorFlow's float32 reduce_std may differ by a few ulp (more per
-//   axis, growing with the channel length), and overflows to infinity (sf 0, NaN fake weights) for
-//   |w| above ~1e19, where this std stays accurate.
-// - Ranges are clamped to [1e-10, FLT_MAX] for all four quantizers (the reference clamps only
-//   MaxPerAxis): kmax / r >= 1e10 for r <= 1e-10 clips to 1000 either way, and the upper clamp only
-//   acts where the reference's range overflowed to infinity and its sf became 0.
+// Agreement with the reference (TensorFlow float32 ops): the max ranges, products, divisions and clips
+// are the same float32 operations, bit-identical. Ranges are clamped to [1e-10, FLT_MAX] for both
+// quantizers (the reference clamps only MaxPerAxis): kmax / r >= 1e10 for r <= 1e-10 clips to 1000
+// either way, and the upper clamp only acts where the reference's range overflowed to infinity and its
+// sf became 0.
+//
+// No Std kernel: a double-accumulated std differs from TensorFlow's float32 reduce_std by a few ulp
+// (more per axis, growing with the channel length), which can move a weight to the next integer, so
+// the Std quantizers' scale factors are computed by TensorFlow (converter/quantize.py).
 #include "akq/quantize.hpp"
 
 #include <algorithm>
@@ -54,20 +54,6 @@ void check_kernel(KernelView w) {
              std::to_string(w.channels) + " channels");
 }
 
-// Count, mean and sum of squared deviations of a set of values.
-struct Moments {
-    double count = 0.0, mean = 0.0, m2 = 0.0;
-
-    // Chan et al.'s pairwise update: the moments of the union of two disjoint sets.
-    void merge(const Moments& other) {
-        if (other.count == 0.0) return;
-        const double n = count + other.count, delta = other.mean - mean;
-        mean += delta * (other.count / n);
-        m2 += other.m2 + delta * delta * (count * other.count / n);
-        count = n;
-    }
-};
-
 // Per group (the channels, or one group for the whole kernel): max |w|.
 std::vector<float> max_ranges(KernelView w, std::size_t groups) {
     const std::size_t width = loop_width(groups);
@@ -77,25 +63,6 @@ std::vector<float> max_ranges(KernelView w, std::size_t groups) {
     for (std::size_t j = 0; j < width; ++j) range[j % groups] = std::max(range[j % groups], column_max[j]);
     for (float r : range)
         if (!(r <= FLT_MAX)) fail(kNonFinite);
-    return range;
-}
-
-// Per group: threshold * population std, the std accumulated in double and rounded to float32.
-std::vector<float> std_ranges(KernelView w, std::size_t groups, float threshold) {
-    const std::size_t width = loop_width(groups);
-    std::vector<double> s1(width, 0.0), s2(width, 0.0);
-    fastest_loops().column_shifted_sums(w.data, w.size, width, s1.data(), s2.data());
-    const std::size_t rows = w.size / width, tail = w.size % width;
-    std::vector<Moments> moments(groups);
-    for (std::size_t j = 0; j < std::min(width, w.size); ++j) {
-        if (!std::isfinite(s1[j]) || !std::isfinite(s2[j])) fail(kNonFinite);
-        const double n = static_cast<double>(rows + (j < tail ? 1 : 0));
-        const double shift = w.data[j];  // the loops measure column j from its first value
-        moments[j % groups].merge({n, shift + s1[j] / n, std::max(0.0, s2[j] - s1[j] * s1[j] / n)});
-    }
-    std::vector<float> range(groups);
-    for (std::size_t g = 0; g < groups; ++g)
-        range[g] = threshold * static_cast<float>(std::sqrt(moments[g].m2 / moments[g].count));
     return range;
 }
 
@@ -123,16 +90,11 @@ int32_t weight_kmax(int bitwidth) {
     return (int32_t{1} << (bitwidth - 1)) - 1;
 }
 
-std::vector<float> scale_factors(KernelView w, RangeMethod method, bool per_axis, int bitwidth,
-                                 float threshold) {
+std::vector<float> max_scale_factors(KernelView w, bool per_axis, int bitwidth) {
     const float kmax = static_cast<float>(weight_kmax(bitwidth));
     check_kernel(w);
     if (w.size == 0) fail("the kernel is empty; a scale factor needs at least one weight");
-    if (method == RangeMethod::Std && !(threshold > 0.0f && threshold <= FLT_MAX))
-        fail("the Std threshold is " + show(threshold) +
-             "; it must be a positive, finite number of standard deviations (e.g. 3)");
-    const std::size_t groups = per_axis ? w.channels : 1;
-    std::vector<float> sf = method == RangeMethod::Max ? max_ranges(w, groups) : std_ranges(w, groups, threshold);
+    std::vector<float> sf = max_ranges(w, per_axis ? w.channels : 1);
     for (float& s : sf) {
         const float range = std::min(std::max(s, kRangeMin), FLT_MAX);
         s = std::min(std::max(kmax / range, 0.0f), kScaleFactorMax);
@@ -145,13 +107,6 @@ void quantize_int8(KernelView w, ScaleView sf, int bitwidth, int8_t* out) {
     check_kernel(w);
     const std::vector<float> row = scale_row(w, sf);
     if (!fastest_loops().to_int8(w.data, w.size, row.data(), row.size(), kmax, out)) fail(kNonFinite);
-}
-
-void fake_quantize(KernelView w, ScaleView sf, int bitwidth, float* out) {
-    const float kmax = static_cast<float>(weight_kmax(bitwidth));
-    check_kernel(w);
-    const std::vector<float> row = scale_row(w, sf);
-    if (!fastest_loops().to_fake(w.data, w.size, row.data(), row.size(), kmax, out)) fail(kNonFinite);
 }
 
 }  // namespace akq

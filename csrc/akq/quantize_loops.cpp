@@ -59,43 +59,12 @@ AKQ_INLINE void abs_max_row(const float* __restrict w, std::size_t n, float* __r
     for (std::size_t j = 0; j < n; ++j) acc[j] = max_of(acc[j], abs_or_inf(w[j]));
 }
 
-// Shifted sums over four rows at a time, added in a fixed order (the same in every build).
-AKQ_INLINE void shifted_sums_rows4(const float* __restrict w, std::size_t stride, const float* __restrict shift,
-                                   std::size_t n, double* __restrict s1, double* __restrict s2) {
-    for (std::size_t j = 0; j < n; ++j) {
-        const double k = shift[j];
-        const double d0 = static_cast<double>(w[j]) - k, d1 = static_cast<double>(w[stride + j]) - k;
-        const double d2 = static_cast<double>(w[2 * stride + j]) - k, d3 = static_cast<double>(w[3 * stride + j]) - k;
-        s1[j] += (d0 + d1) + (d2 + d3);
-        s2[j] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);
-    }
-}
-
-AKQ_INLINE void shifted_sums_row(const float* __restrict w, const float* __restrict shift, std::size_t n,
-                                 double* __restrict s1, double* __restrict s2) {
-    for (std::size_t j = 0; j < n; ++j) {
-        const double d = static_cast<double>(w[j]) - static_cast<double>(shift[j]);
-        s1[j] += d;
-        s2[j] += d * d;
-    }
-}
-
 AKQ_INLINE uint32_t int8_row(const float* __restrict w, const float* __restrict sf, std::size_t n, float kmax,
                              int8_t* __restrict out) {
     uint32_t bad = 0;
     for (std::size_t j = 0; j < n; ++j) {
         bad |= non_finite_bits(w[j]);
         out[j] = static_cast<int8_t>(static_cast<int32_t>(clip_round(w[j] * sf[j], kmax)));
-    }
-    return bad;
-}
-
-AKQ_INLINE uint32_t fake_row(const float* __restrict w, const float* __restrict sf, std::size_t n, float kmax,
-                             float* __restrict out) {
-    uint32_t bad = 0;
-    for (std::size_t j = 0; j < n; ++j) {
-        bad |= non_finite_bits(w[j]);
-        out[j] = clip_round(w[j] * sf[j], kmax) / sf[j];
     }
     return bad;
 }
@@ -108,71 +77,44 @@ AKQ_INLINE void column_abs_max_body(const float* w, std::size_t size, std::size_
     abs_max_row(w + rows * width, size % width, acc);
 }
 
-AKQ_INLINE void column_shifted_sums_body(const float* w, std::size_t size, std::size_t width, double* s1,
-                                         double* s2) {
-    const std::size_t rows = size / width;
-    std::size_t r = 0;
-    for (; r + 4 <= rows; r += 4) shifted_sums_rows4(w + r * width, width, w, width, s1, s2);
-    for (; r < rows; ++r) shifted_sums_row(w + r * width, w, width, s1, s2);
-    shifted_sums_row(w + rows * width, w, size % width, s1, s2);
-}
-
-// Every row of `width` values (scale factor j for column j) through Row, then the partial last row;
-// false if a weight was not finite.
-template <class Out, uint32_t (*Row)(const float*, const float*, std::size_t, float, Out*)>
-AKQ_INLINE bool quantize_rows(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax,
-                              Out* out) {
+// Every row of `width` values (scale factor j for column j), then the partial last row; false if a
+// weight was not finite.
+AKQ_INLINE bool to_int8_body(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax,
+                             int8_t* out) {
     const std::size_t rows = size / width;
     uint32_t bad = 0;
-    for (std::size_t r = 0; r < rows; ++r) bad |= Row(w + r * width, sf, width, kmax, out + r * width);
-    bad |= Row(w + rows * width, sf, size % width, kmax, out + rows * width);
+    for (std::size_t r = 0; r < rows; ++r) bad |= int8_row(w + r * width, sf, width, kmax, out + r * width);
+    bad |= int8_row(w + rows * width, sf, size % width, kmax, out + rows * width);
     return bad == 0;
 }
 
 void column_abs_max_portable(const float* w, std::size_t size, std::size_t width, float* acc) {
     column_abs_max_body(w, size, width, acc);
 }
-void column_shifted_sums_portable(const float* w, std::size_t size, std::size_t width, double* s1, double* s2) {
-    column_shifted_sums_body(w, size, width, s1, s2);
-}
 bool to_int8_portable(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax,
                       int8_t* out) {
-    return quantize_rows<int8_t, int8_row>(w, size, sf, width, kmax, out);
+    return to_int8_body(w, size, sf, width, kmax, out);
 }
-bool to_fake_portable(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax,
-                      float* out) {
-    return quantize_rows<float, fake_row>(w, size, sf, width, kmax, out);
-}
-
 #ifdef AKQ_QUANTIZE_AVX2
 AKQ_TARGET_AVX2 void column_abs_max_avx2(const float* w, std::size_t size, std::size_t width, float* acc) {
     column_abs_max_body(w, size, width, acc);
 }
-AKQ_TARGET_AVX2 void column_shifted_sums_avx2(const float* w, std::size_t size, std::size_t width, double* s1,
-                                              double* s2) {
-    column_shifted_sums_body(w, size, width, s1, s2);
-}
 AKQ_TARGET_AVX2 bool to_int8_avx2(const float* w, std::size_t size, const float* sf, std::size_t width,
                                   float kmax, int8_t* out) {
-    return quantize_rows<int8_t, int8_row>(w, size, sf, width, kmax, out);
-}
-AKQ_TARGET_AVX2 bool to_fake_avx2(const float* w, std::size_t size, const float* sf, std::size_t width,
-                                  float kmax, float* out) {
-    return quantize_rows<float, fake_row>(w, size, sf, width, kmax, out);
+    return to_int8_body(w, size, sf, width, kmax, out);
 }
 #endif
 
 }  // namespace
 
 const Loops& portable_loops() {
-    static const Loops loops{"portable", column_abs_max_portable, column_shifted_sums_portable, to_int8_portable,
-                             to_fake_portable};
+    static const Loops loops{"portable", column_abs_max_portable, to_int8_portable};
     return loops;
 }
 
 const Loops* avx2_loops() {
 #ifdef AKQ_QUANTIZE_AVX2
-    static const Loops loops{"avx2", column_abs_max_avx2, column_shifted_sums_avx2, to_int8_avx2, to_fake_avx2};
+    static const Loops loops{"avx2", column_abs_max_avx2, to_int8_avx2};
     static const bool supported = __builtin_cpu_supports("avx2");
     return supported ? &loops : nullptr;
 #else

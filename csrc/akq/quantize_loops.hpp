@@ -5,7 +5,7 @@
 // same order (no FMA contraction, no reassociation), so they give bit-identical results.
 //
 // The loops see a kernel of `size` values as rows of `width` values (the last row may be partial);
-// the value at row position j uses the per-column data at index j (accumulator, shift, scale factor).
+// the value at row position j uses the per-column data at index j (accumulator or scale factor).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -16,14 +16,9 @@ struct Loops {
     const char* name;
     // acc[j] = max(acc[j], |w|) over column j; NaN and infinity count as +infinity.
     void (*column_abs_max)(const float* w, std::size_t size, std::size_t width, float* acc);
-    // s1[j] += d and s2[j] += d * d in double, d = w - (first row)[j], over column j.
-    void (*column_shifted_sums)(const float* w, std::size_t size, std::size_t width, double* s1, double* s2);
     // out = clip(rne(w * sf[j]), -kmax, kmax) as int8; false if some w is not finite.
     bool (*to_int8)(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax,
                     int8_t* out);
-    // out = clip(rne(w * sf[j]), -kmax, kmax) / sf[j]; false if some w is not finite.
-    bool (*to_fake)(const float* w, std::size_t size, const float* sf, std::size_t width, float kmax,
-                    float* out);
 };
 
 const Loops& portable_loops();

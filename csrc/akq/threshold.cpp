@@ -1,4 +1,4 @@
-// Fire thresholds and steps (docs/spec B.6) and their hardware ranges (docs/spec D.4).
+// Fire thresholds and steps (docs/spec B.6); their hardware ranges are in device/ranges.hpp.
 #include "akq/threshold.hpp"
 
 #include <cmath>
@@ -78,34 +78,6 @@ FireParameters fire_parameters(const FireInputs& in, int32_t filters) {
         out.potential_step[f] = (in.activation ? s * sigma : s) * positions;
     }
     return out;
-}
-
-FireRangeReport fire_range_report(const LayerSpec& layer) {
-    FireRangeReport r;
-    if (layer.type == LayerType::InputData) return r;
-    const bool input_conv = layer.type == LayerType::InputConvolutional;
-    const bool fc = layer.type == LayerType::FullyConnected;
-    // D.4: thresholds are programmed only for layers with an activation; steps for all but an FC
-    // layer without activation. The InputConvolutional (HRC) stores both on 24 bits, CNP/FNP on 20.
-    r.threshold_bits = layer.activation ? (input_conv ? 24 : 20) : 0;
-    r.step_bits = (fc && !layer.activation) ? 0 : (input_conv ? 24 : 20);
-    if (r.threshold_bits > 0) {
-        const int64_t hi = (int64_t{1} << (r.threshold_bits - 1)) - 1, lo = -hi - 1;
-        for (int32_t t : layer.threshold)
-            if (t < lo || t > hi) {
-                ++r.thresholds_out_of_range;
-                if (std::llabs(t) > std::llabs(r.worst_threshold)) r.worst_threshold = t;
-            }
-    }
-    if (r.step_bits > 0) {
-        const double limit = std::ldexp(1.0, r.step_bits);  // floor(16 act_step) must stay below 2^bits
-        for (float s : layer.act_step)
-            if (std::floor(16.0 * static_cast<double>(s)) >= limit) {
-                ++r.steps_out_of_range;
-                if (s > r.worst_step) r.worst_step = s;
-            }
-    }
-    return r;
 }
 
 }  // namespace akq

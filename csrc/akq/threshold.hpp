@@ -1,4 +1,5 @@
-// Fire thresholds and activation steps of a converted layer (docs/spec B.6) and their hardware ranges (D.4).
+// Fire thresholds and activation steps of a converted layer (docs/spec B.6); their hardware ranges are in
+// akq/device/ranges.hpp.
 //
 // A Keras block computes y = p / S + bias from the integer potential p, where S = a_in * sf is the
 // number of potential units per Keras unit (a_in: the layer's input scale, sf: the weight scale factor).
@@ -43,16 +44,5 @@ struct FireParameters {
 // akq::Error(InvalidArgument) for inconsistent inputs, akq::Error(Quantization) for a non-finite
 // result or a threshold beyond int32.
 FireParameters fire_parameters(const FireInputs& in, int32_t filters);
-
-// How many programmed values of a layer fall outside the AKD1000 ranges (docs/spec D.4).
-struct FireRangeReport {
-    int32_t threshold_bits = 0;  // signed width the hardware stores the threshold in (0: not checked)
-    int64_t thresholds_out_of_range = 0;
-    int64_t worst_threshold = 0;  // the threshold furthest outside (0 if none)
-    int32_t step_bits = 0;        // unsigned width of floor(16 act_step) (0: not checked)
-    int64_t steps_out_of_range = 0;
-    double worst_step = 0.0;      // the act_step furthest outside (0 if none)
-};
-FireRangeReport fire_range_report(const LayerSpec& layer);
 
 }  // namespace akq

@@ -84,16 +84,6 @@ void bind_convert(py::module_& m) {
           py::arg("weight_sums") = py::none(), py::arg("activation") = true, py::arg("act_bits") = 1,
           py::arg("act_step") = 1.0f, py::arg("pooled_positions") = 1, py::arg("channel_scale") = py::none(),
           "(threshold int32, act_step float32, potential units per Keras step float64) per filter (docs/spec B.6).");
-
-    py::class_<akq::FireRangeReport>(m, "FireRangeReport")
-        .def_readonly("threshold_bits", &akq::FireRangeReport::threshold_bits)
-        .def_readonly("thresholds_out_of_range", &akq::FireRangeReport::thresholds_out_of_range)
-        .def_readonly("worst_threshold", &akq::FireRangeReport::worst_threshold)
-        .def_readonly("step_bits", &akq::FireRangeReport::step_bits)
-        .def_readonly("steps_out_of_range", &akq::FireRangeReport::steps_out_of_range)
-        .def_readonly("worst_step", &akq::FireRangeReport::worst_step);
-    m.def("fire_range_report", &akq::fire_range_report, py::arg("layer"),
-          "Thresholds and steps of a layer that the AKD1000 cannot store (docs/spec D.4).");
 }
 
 }  // namespace akq_bindings

@@ -6,6 +6,7 @@
 #include "akq/device/constraints.hpp"
 #include "akq/device/mapper.hpp"
 #include "akq/device/performance.hpp"
+#include "akq/device/ranges.hpp"
 #include "common.hpp"
 
 namespace akq_bindings {
@@ -74,6 +75,15 @@ void bind_mapping(py::module_& m) {
     m.def("check_hardware", &dev::check_hardware, py::arg("model"));
     m.def("split_cnp_layer", &dev::split_cnp_layer, py::arg("layer"), py::arg("filter_groups") = 1,
           py::arg("input_bits") = 4);
+    py::class_<dev::FireRangeReport>(m, "FireRangeReport")
+        .def_readonly("threshold_bits", &dev::FireRangeReport::threshold_bits)
+        .def_readonly("thresholds_out_of_range", &dev::FireRangeReport::thresholds_out_of_range)
+        .def_readonly("worst_threshold", &dev::FireRangeReport::worst_threshold)
+        .def_readonly("step_bits", &dev::FireRangeReport::step_bits)
+        .def_readonly("steps_out_of_range", &dev::FireRangeReport::steps_out_of_range)
+        .def_readonly("worst_step", &dev::FireRangeReport::worst_step);
+    m.def("fire_range_report", &dev::fire_range_report, py::arg("layer"),
+          "Thresholds and steps of a layer that the AKD1000 cannot store (docs/spec D.4, device/ranges.hpp).");
 }
 
 void bind_performance(py::module_& m) {
@@ -107,6 +117,8 @@ void bind_performance(py::module_& m) {
         .def_readonly("hardware_nps", &dev::PerformanceReport::hardware_nps);
     m.def("estimate_performance", &dev::estimate_performance, py::arg("model"), py::arg("mapping"),
           py::arg("activity"), py::arg("clock_hz"));
+    m.attr("DEFAULT_CLOCK_HZ") = dev::perf::kDefaultClockHz;
+    m.attr("STATIC_POWER_W") = dev::perf::kStaticPowerW;
 }
 
 }  // namespace

@@ -22,6 +22,7 @@ const char* error_class_name(akq::ErrorKind kind) {
 
 PYBIND11_MODULE(_core, m) {
     m.doc() = "akq C++ core: quantize kernels, folding, integer engine, .akq files, AKD1000 model";
+    m.attr("__version__") = AKQ_VERSION;  // from python/akq/_version.py (CMakeLists.txt)
     py::register_exception_translator([](std::exception_ptr p) {
         try {
             if (p) std::rethrow_exception(p);

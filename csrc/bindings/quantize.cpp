@@ -60,32 +60,24 @@ FloatArray scale_array(const py::object& sf, const std::string& function) {
     return FloatArray::ensure(array);
 }
 
-akq::RangeMethod range_method(const std::string& method) {
-    if (method == "max") return akq::RangeMethod::Max;
-    if (method == "std") return akq::RangeMethod::Std;
-    fail("scale_factor", "method is '" + method + "'; use 'max' (max |w|) or 'std' (threshold * std(w))");
-}
-
 std::vector<py::ssize_t> shape_of(const FloatArray& a) { return {a.shape(), a.shape() + a.ndim()}; }
 
-py::array_t<float> scale_factor(const py::object& w, const std::string& method, bool per_axis, int bitwidth,
-                                float threshold) {
+py::array_t<float> scale_factor(const py::object& w, bool per_axis, int bitwidth) {
     const FloatArray kernel = kernel_array(w, "scale_factor");
-    const akq::RangeMethod range = range_method(method);
-    const std::vector<float> sf = run_released(
-        "scale_factor", [&] { return akq::scale_factors(kernel_view(kernel), range, per_axis, bitwidth, threshold); });
+    const std::vector<float> sf =
+        run_released("scale_factor", [&] { return akq::max_scale_factors(kernel_view(kernel), per_axis, bitwidth); });
     if (!per_axis) return to_numpy(sf, {});
     return to_numpy(sf, {static_cast<py::ssize_t>(sf.size())});
 }
 
-template <class T, void (*kernel_fn)(akq::KernelView, akq::ScaleView, int, T*)>
-py::array_t<T> quantized(const py::object& w, const py::object& sf, int bitwidth, const char* function) {
-    const FloatArray kernel = kernel_array(w, function);
-    const FloatArray scale = scale_array(sf, function);
-    py::array_t<T> out(shape_of(kernel));
-    T* out_data = out.mutable_data();
-    run_released(function, [&] {
-        kernel_fn(kernel_view(kernel), {scale.data(), static_cast<std::size_t>(scale.size())}, bitwidth, out_data);
+py::array_t<int8_t> quantize_int8(const py::object& w, const py::object& sf, int bitwidth) {
+    const FloatArray kernel = kernel_array(w, "quantize_int8");
+    const FloatArray scale = scale_array(sf, "quantize_int8");
+    py::array_t<int8_t> out(shape_of(kernel));
+    int8_t* out_data = out.mutable_data();
+    run_released("quantize_int8", [&] {
+        akq::quantize_int8(kernel_view(kernel), {scale.data(), static_cast<std::size_t>(scale.size())}, bitwidth,
+                           out_data);
     });
     return out;
 }
@@ -93,26 +85,17 @@ py::array_t<T> quantized(const py::object& w, const py::object& sf, int bitwidth
 }  // namespace
 
 void bind_quantize(py::module_& m) {
-    m.def("scale_factor", &scale_factor, py::arg("w"), py::arg("method"), py::arg("per_axis"), py::arg("bitwidth"),
-          py::arg("threshold") = 3.0f,
-          R"doc(Scale factor of a built-in weight quantizer (docs/spec A.1), float32.
+    m.def("scale_factor", &scale_factor, py::arg("w"), py::arg("per_axis"), py::arg("bitwidth"),
+          R"doc(Scale factor of MaxQuantizer (per_axis False) or MaxPerAxisQuantizer (True), float32 (docs/spec A.1).
 
 w: float32 kernel of any rank >= 1, last axis = output channels (not copied if C-contiguous).
-method: 'max' (range = max |w|) or 'std' (range = threshold * population std of w).
-per_axis: False -> shape () (MaxQuantizer, StdWeightQuantizer); True -> shape (channels,)
-    (MaxPerAxisQuantizer, StdPerAxisQuantizer), reducing over all axes but the last.
+per_axis: False -> shape (); True -> shape (channels,), reducing over all axes but the last.
 bitwidth: 2..8; kmax = 2^(bitwidth-1) - 1.
-threshold: number of standard deviations of the 'std' range (ignored by 'max').
 
-Returns clip(kmax / clamp(range, 1e-10, FLT_MAX), 0, 1000) in float32. 'max' is bit-identical to
-TensorFlow's float32 ops; 'std' accumulates in double (TensorFlow's float32 reduce_std may differ by
-1 ulp). Raises akq.errors.QuantizationError for a bad dtype, bitwidth, threshold, method, an empty
+Returns clip(kmax / clamp(max |w|, RANGE_MIN, FLT_MAX), 0, SCALE_FACTOR_MAX), bit-identical to
+TensorFlow's float32 ops. Raises akq.errors.QuantizationError for a bad dtype, bitwidth, an empty
 kernel or non-finite weights.)doc");
-    m.def("quantize_int8",
-          [](const py::object& w, const py::object& sf, int bitwidth) {
-              return quantized<int8_t, akq::quantize_int8>(w, sf, bitwidth, "quantize_int8");
-          },
-          py::arg("w"), py::arg("sf"), py::arg("bitwidth"),
+    m.def("quantize_int8", &quantize_int8, py::arg("w"), py::arg("sf"), py::arg("bitwidth"),
           R"doc(Integer weights clip(rne(w * sf), -kmax, kmax) as a new int8 array of w's shape.
 
 w: float32 kernel, last axis = output channels (not copied if C-contiguous).
@@ -121,16 +104,8 @@ sf: positive finite scale factor: a Python float, a float32 scalar array, or a f
 bitwidth: 2..8.
 The product is a float32 product and rne rounds half to even, as tf.round. Raises
 akq.errors.QuantizationError for a bad dtype, sf length, sf value, bitwidth or non-finite weights.)doc");
-    m.def("fake_quantize",
-          [](const py::object& w, const py::object& sf, int bitwidth) {
-              return quantized<float, akq::fake_quantize>(w, sf, bitwidth, "fake_quantize");
-          },
-          py::arg("w"), py::arg("sf"), py::arg("bitwidth"),
-          R"doc(Fake-quantized weights clip(rne(w * sf), -kmax, kmax) / sf as a new float32 array.
-
-Same arguments, arithmetic and errors as quantize_int8; the division is a float32 division, so the
-result equals the reference quantizer's quantize(w) bit for bit for the same sf (zeros are +0, as
-its straight-through round gives).)doc");
+    m.attr("SCALE_FACTOR_MAX") = akq::kScaleFactorMax;
+    m.attr("RANGE_MIN") = akq::kRangeMin;
 }
 
 }  // namespace akq_bindings

@@ -5,6 +5,7 @@
 #include <limits>
 #include <vector>
 
+#include "akq/device/ranges.hpp"
 #include "akq/error.hpp"
 #include "akq/fold.hpp"
 #include "akq/threshold.hpp"
@@ -97,16 +98,20 @@ void test_fire_ranges() {
     l.activation = true;
     l.threshold = {524287, -524288, 524288, -600000};
     l.act_step = {65535.9f, 65536.0f};
-    auto r = akq::fire_range_report(l);
+    auto r = akq::device::fire_range_report(l);
     CHECK(r.threshold_bits == 20 && r.thresholds_out_of_range == 2 && r.worst_threshold == -600000);
     CHECK(r.step_bits == 20 && r.steps_out_of_range == 1 && r.worst_step == 65536.0);
     l.type = akq::LayerType::InputConvolutional;
-    r = akq::fire_range_report(l);
+    r = akq::device::fire_range_report(l);
     CHECK(r.threshold_bits == 24 && r.thresholds_out_of_range == 0 && r.steps_out_of_range == 0);
     l.type = akq::LayerType::FullyConnected;
     l.activation = false;
-    r = akq::fire_range_report(l);
+    r = akq::device::fire_range_report(l);
     CHECK(r.threshold_bits == 0 && r.step_bits == 0 && r.thresholds_out_of_range == 0);
+    l.type = akq::LayerType::InputConvolutional;  // the HRC cannot run it: nothing is programmed
+    l.act_step = {1e9f};
+    r = akq::device::fire_range_report(l);
+    CHECK(r.threshold_bits == 0 && r.step_bits == 0 && r.steps_out_of_range == 0);
 }
 
 }  // namespace

@@ -1,14 +1,14 @@
 """akq: quantization-aware Keras layers, conversion and a bit-exact engine for the Akida 1.0 chip.
 
 `import akq` is cheap and does not import TensorFlow: the engine (`akq.Model`, `akq.load_model`,
-`akq.AKD1000`) works in a process without it. Keras-facing names are imported on first use.
+`akq.AKD1000`) works in a process without it, and without TensorFlow installed (`pip install akq`).
+Keras-facing names are imported on first use; without the `akq[keras]` extra they raise a
+MissingDependencyError saying what to install.
 """
 
-from importlib import import_module
-
+from ._version import __version__
 from .errors import AkqError
-
-__version__ = "0.1.0"
+from .extras import require as _require
 
 # public name -> module that defines it (imported lazily, on first attribute access)
 _LAZY = {
@@ -37,6 +37,8 @@ _LAZY = {
     "from_akida": "interop.akida",
     "load_quantized_model": "interop.legacy_h5",
     "load_partial_weights": "interop.legacy_h5",
+    "sweep": "search",
+    "SweepResult": "search",
 }
 
 __all__ = ["AkqError", "__version__", *_LAZY]
@@ -45,7 +47,7 @@ __all__ = ["AkqError", "__version__", *_LAZY]
 def __getattr__(name):
     if name not in _LAZY:
         raise AttributeError(f"module 'akq' has no attribute {name!r}")
-    module = import_module(f".{_LAZY[name] or name}", __name__)
+    module = _require(f".{_LAZY[name] or name}", f"akq.{name}", __name__)
     value = module if _LAZY[name] is None else getattr(module, name)
     globals()[name] = value
     return value

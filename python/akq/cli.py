@@ -1,4 +1,4 @@
-"""The `akq` command: demo, quantize, convert, export, info, run and bench.
+"""The `akq` command: demo, quantize, convert, export, info, run, bench and sweep.
 
 Exit codes: 0 success, 1 user error (one line on stderr; `--debug` adds the traceback), 2 bad usage.
 Only the standard library is imported at start-up: `--help` is instant, and the commands that work on a
@@ -13,6 +13,7 @@ import sys
 import time
 from pathlib import Path
 
+from .extras import require
 from .progress import progress
 
 EXIT_OK, EXIT_USER_ERROR, EXIT_USAGE = 0, 1, 2
@@ -24,7 +25,7 @@ class UserError(Exception):
 
 # -- commands ------------------------------------------------------------------------------------
 def cmd_demo(args) -> None:
-    from . import demo
+    demo = require(".demo", "akq demo", __package__, extra="demo")
 
     if Path(args.out_dir).exists() and not Path(args.out_dir).is_dir():
         raise UserError(f"--out-dir {args.out_dir}: exists and is not a directory; choose another one")
@@ -51,6 +52,7 @@ def cmd_quantize(args) -> None:
 
 
 def cmd_convert(args) -> None:
+    require("keras", "akq convert")
     sources = [Path(m) for m in args.models]
     for source in sources:
         _check_readable(source)
@@ -133,6 +135,29 @@ def cmd_bench(args) -> None:
     print(hardware_text(model, inputs[: args.batch_size], "the inputs" if args.input else "random inputs"))
 
 
+def cmd_sweep(args) -> None:
+    import numpy as np
+
+    import akq
+
+    model = _load_keras(args.model)
+    _check_readable(args.data)
+    with np.load(args.data, allow_pickle=False) as data:
+        if not {"x", "y"} <= set(data.files):
+            raise UserError(f"--data {args.data}: needs arrays x and y (optionally x_train, y_train); has "
+                            f"{sorted(data.files)}")
+        arrays = {name: data[name] for name in data.files}
+    train = (arrays["x_train"], arrays["y_train"]) if "x_train" in arrays else None
+    output = Path(args.output)
+    _check_suffix(output, ".csv", "-o/--output")
+    result = akq.sweep(model, arrays["x"], arrays["y"], weight_bits=args.weight_bits, activ_bits=args.activ_bits,
+                       input_weight_bits=args.input_weight_bits, per_layer=args.per_layer, budget=args.budget,
+                       fine_tune_epochs=args.fine_tune_epochs, input_scaling=args.input_scaling, train_data=train,
+                       ray_address=args.ray, seed=args.seed, csv=output, progress=not args.quiet)
+    print(result)
+    print(f"wrote {output} and {result.plot(output.with_suffix('.png'))}")
+
+
 # -- helpers -------------------------------------------------------------------------------------
 def _check_readable(path) -> None:
     path = Path(path)
@@ -140,9 +165,9 @@ def _check_readable(path) -> None:
         raise UserError(f"{path}: no such file")
 
 
-def _check_suffix(path: Path, suffix: str, argument: str) -> None:
+def _check_suffix(path: Path, suffix: str, argument: str, alternative: str = "") -> None:
     if path.suffix != suffix:
-        raise UserError(f"{argument} {path}: the file name must end with {suffix}")
+        raise UserError(f"{argument} {path}: the file name must end with {suffix}{alternative}")
 
 
 def _load_keras(path):
@@ -151,9 +176,8 @@ def _load_keras(path):
         from .interop.legacy_h5 import load_quantized_model
 
         return load_quantized_model(path)
-    _check_suffix(Path(path), ".keras", "model")
-    import keras
-
+    _check_suffix(Path(path), ".keras", "model", " (or .h5 for a legacy cnn2snn checkpoint)")
+    keras = require("keras", "reading a Keras model (akq quantize, akq convert)")
     from . import quantization_layers  # noqa: F401 - registers the akq layers for loading
 
     try:
@@ -244,6 +268,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _widths(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be comma-separated bit widths such as 2,4, got {text}") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__
 
@@ -319,6 +350,25 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("model", help="the integer model (.akq)")
     bench.add_argument("--input", help="uint8 inputs (.npy); default: random inputs of the model's shape")
     bench.add_argument("--repeat", type=_positive_int, default=10, help="timed runs (10)")
+
+    sweep = command("sweep", cmd_sweep, "Try bit widths of a float Keras model on the virtual AKD1000: accuracy, "
+                                        "NPs, latency and energy per configuration, and the Pareto front.")
+    sweep.add_argument("model", help="the float Keras model (.keras)")
+    sweep.add_argument("--data", required=True, help=".npz with x (Keras inputs) and y (labels) to measure on, "
+                                                     "optionally x_train and y_train to fine-tune on")
+    for flag, default, what in (("--weight-bits", "2,4", "weight widths of the neural layers but the first"),
+                                ("--activ-bits", "1,2,4", "activation widths"),
+                                ("--input-weight-bits", "8", "weight widths of the first layer")):
+        sweep.add_argument(flag, type=_widths, default=_widths(default), metavar="BITS", help=f"{what} ({default})")
+    sweep.add_argument("--per-layer", action="store_true", help="one width per layer instead of per kind")
+    sweep.add_argument("--budget", type=_positive_int, help="configurations chosen by TPE (default: all)")
+    sweep.add_argument("--fine-tune-epochs", type=int, default=0, metavar="E", help="fine-tuning epochs (0)")
+    sweep.add_argument("--input-scaling", nargs=2, type=float, metavar=("SCALE", "SHIFT"),
+                       help="integer input = SCALE * x + SHIFT (e.g. 255 0 for pixels / 255)")
+    sweep.add_argument("--ray", metavar="ADDRESS", help="run on Ray: local (a new cluster), auto or host:port (a running one)")
+    sweep.add_argument("--seed", type=int, default=0, help="random seed (0)")
+    sweep.add_argument("-o", "--output", default="sweep.csv",
+                       help="CSV of the rows, resumed if it exists (sweep.csv); the plot goes next to it (.png)")
     return parser
 
 

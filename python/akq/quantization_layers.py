@@ -178,10 +178,10 @@ def _strided_depthwise(inputs, kernel, strides, padding):
 
 @_register
 class QuantizedDepthwiseConv2D(_QuantizedKernelMixin, keras.layers.DepthwiseConv2D):
-    """A DepthwiseConv2D (depth multiplier 1) whose kernel is fake-quantized by `quantizer`.
+    """A DepthwiseConv2D (depth multiplier 1) whose kernel is fake-quantized by `quantizer`, plus its bias.
 
-    Like the reference, the bias (if any) is created but not applied, and this layer is not convertible
-    to Akida on its own (use QuantizedSeparableConv2D).
+    The reference creates the bias but never adds it (so it gets no gradient); akq applies it. This layer
+    is not convertible to Akida on its own (use QuantizedSeparableConv2D).
     Not supported: data_format other than channels_last, activation, depth_multiplier.
     """
 
@@ -191,7 +191,7 @@ class QuantizedDepthwiseConv2D(_QuantizedKernelMixin, keras.layers.DepthwiseConv
         self._set_quantizer(quantizer)
 
     def call(self, inputs):
-        return ops.depthwise_conv(
+        outputs = ops.depthwise_conv(
             inputs,
             self.quantizer.quantize(self.kernel),
             strides=self.strides,
@@ -199,6 +199,7 @@ class QuantizedDepthwiseConv2D(_QuantizedKernelMixin, keras.layers.DepthwiseConv
             dilation_rate=self.dilation_rate,
             data_format=self.data_format,
         )
+        return outputs + self.bias if self.use_bias else outputs
 
 
 # -- activations ---------------------------------------------------------------------------------

@@ -20,12 +20,13 @@ import numbers
 import keras
 import tensorflow as tf
 
+from . import _core
 from .errors import QuantizationError
 
 #: Scale factors are clipped to [0, SCALE_FACTOR_MAX]: tiny (or all-zero) kernels quantize to 0.
-SCALE_FACTOR_MAX = 1000.0
+SCALE_FACTOR_MAX = _core.SCALE_FACTOR_MAX
 #: Per-axis ranges are clamped below at this value before dividing.
-PER_AXIS_RANGE_MIN = 1e-10
+PER_AXIS_RANGE_MIN = _core.RANGE_MIN
 _FLOAT32_MAX = float(tf.float32.max)
 
 

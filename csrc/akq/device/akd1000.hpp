@@ -106,7 +106,7 @@ constexpr int64_t kFnp3MemoryWords = 10752;
 constexpr int64_t kFnp3NeuronWords = 4;
 constexpr int64_t kFnp3WordsPer32Inputs[3] = {1, 2, 6};
 
-// ---- Programming ranges [docs/spec D.4] -------------------------------------------------------------------
+// ---- Programming ranges [docs/spec D.4]; which layer programs what: ranges.hpp ----------------------------
 constexpr int32_t kNpThresholdBits = 20;    // signed, CNP/FNP with activation
 constexpr int32_t kNpStepBits = 20;         // unsigned, floor(16 * act_step)
 constexpr int32_t kHrcThresholdBits = 24;   // signed, InputConvolutional

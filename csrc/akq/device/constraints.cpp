@@ -6,6 +6,7 @@
 
 #include "akq/device/akd1000.hpp"
 #include "akq/device/capacity.hpp"
+#include "akq/device/ranges.hpp"
 
 namespace akq::device {
 
@@ -220,33 +221,38 @@ const char* kStepHint =
     "input scaling); fix: use akq.gamma_constraint.add_gamma_constraint(model) and retrain, or reduce "
     "input_scaling";
 
+const char* kInputStepHint =
+    "reduce input_scaling in akq.convert() (the first layer's activation step grows with it), or use "
+    "akq.gamma_constraint.add_gamma_constraint(model) and retrain";
+
 void check_threshold(const LayerSpec& l, int32_t bits, const char* hint, Collector& c) {
-    const int64_t low = -(int64_t{1} << (bits - 1)), high = (int64_t{1} << (bits - 1)) - 1;
     for (size_t i = 0; i < l.threshold.size(); ++i) {
         const int64_t t = l.threshold[i];
-        if (t < low || t > high) {
+        if (!threshold_fits(t, bits)) {
             c.add(ProblemKind::Programming,
                   to_string(t) + " cannot fit in a " + to_string(bits) + " bits signed integer (threshold of filter " +
-                      to_string(i) + ", range [" + to_string(low) + ", " + to_string(high) + "])",
+                      to_string(i) + ", range [" + to_string(-max_threshold(bits) - 1) + ", " +
+                      to_string(max_threshold(bits)) + "])",
                   hint);
             return;
         }
     }
 }
 
-void check_step(const LayerSpec& l, int32_t bits, const char* backend, Collector& c) {
-    const double max_step = std::ldexp(1.0, bits - kStepFractionBits) - 1;  // floor(act_step) limit
+// The reference refuses an HRC step while mapping, and CNP/FNP steps while programming "Backend hardware(...)".
+void check_step(const LayerSpec& l, int32_t bits, Collector& c) {
+    const bool hrc = l.type == LayerType::InputConvolutional;
+    const char* backend = l.type == LayerType::FullyConnected ? "FullyConnected" : "CNP";
     for (size_t i = 0; i < l.act_step.size(); ++i) {
+        if (step_fits(l.act_step[i], bits)) continue;
         const double step = std::floor(static_cast<double>(l.act_step[i]));
-        if (step > max_step) {
-            c.add(ProblemKind::Programming,
-                  std::string("Backend hardware(") + backend + "): act_step should be between 0 and " +
-                      to_string(static_cast<int64_t>(max_step)) + ". Receives act_step " +
-                      to_string(static_cast<int64_t>(step)) + " (filter " + to_string(i) + ": floor(16 * act_step) " +
-                      "must fit " + to_string(bits) + " bits unsigned)",
-                  kStepHint);
-            return;
-        }
+        c.add(hrc ? ProblemKind::Mapping : ProblemKind::Programming,
+              std::string(hrc ? "" : std::string("Backend hardware(") + backend + "): ") +
+                  "act_step should be between 0 and " + to_string(max_step_integer(bits)) + ". Receives act_step " +
+                  to_string(static_cast<int64_t>(step)) + " (filter " + to_string(i) +
+                  ": floor(16 * act_step) must fit " + to_string(bits) + " bits unsigned)",
+              hrc ? kInputStepHint : kStepHint);
+        return;
     }
 }
 
@@ -296,24 +302,11 @@ std::vector<Problem> split_problems(const LayerSpec& l, int32_t input_bits) {
 
 std::vector<Problem> programming_problems(const LayerSpec& l) {
     Collector c(l);
-    switch (l.type) {
-        case LayerType::InputData: break;
-        case LayerType::InputConvolutional:
-            check_threshold(l, kHrcThresholdBits, kInputScaleHint, c);
-            check_step(l, kHrcStepBits, "HRC", c);
-            break;
-        case LayerType::Convolutional:
-        case LayerType::SeparableConvolutional:
-            if (l.activation) check_threshold(l, kNpThresholdBits, kScaleHint, c);
-            check_step(l, kNpStepBits, "CNP", c);
-            break;
-        case LayerType::FullyConnected:
-            if (l.activation) {
-                check_threshold(l, kNpThresholdBits, kScaleHint, c);
-                check_step(l, kNpStepBits, "FullyConnected", c);
-            }
-            break;
-    }
+    const FireRanges ranges = fire_ranges(l);
+    if (ranges.threshold_bits > 0)
+        check_threshold(l, ranges.threshold_bits,
+                        l.type == LayerType::InputConvolutional ? kInputScaleHint : kScaleHint, c);
+    if (ranges.step_bits > 0) check_step(l, ranges.step_bits, c);
     return c.take();
 }
 

@@ -34,7 +34,8 @@ std::vector<Problem> capacity_problems(const LayerSpec& l, int32_t input_bits = 
 // the reference checks this once the whole model is allocated.
 std::vector<Problem> split_problems(const LayerSpec& l, int32_t input_bits = 4);
 
-// Thresholds and act_step against the register widths (20 bits, 24 bits for the input layer).
+// Thresholds and act_step outside the ranges of fire_ranges() (ranges.hpp). An out-of-range HRC step is a
+// Mapping problem, as the reference reports it.
 std::vector<Problem> programming_problems(const LayerSpec& l);
 
 // Limits that depend on the neighbour in the same hardware sequence (`next` is null at the end).

@@ -262,8 +262,8 @@ void Engine::forward(const uint8_t* input, int64_t batch, Output& out, int threa
 void Engine::predict(const uint8_t* input, int64_t batch, float* out, int threads) {
     if (last_has_activation())
         throw Error(ErrorKind::Engine, "predict: the last layer '" + spec_.layers.back().name +
-                                           "' has an activation; only models whose last layer has no activation "
-                                           "can be evaluated (use forward() for its activations)");
+                                           "' has an activation (or is InputData); only models whose last layer "
+                                           "has no activation can be evaluated (use forward() for activations)");
     const CompiledLayer& L = *layers_.back();
     const int64_t per_sample = L.output_size(), F = L.filters;
     std::vector<int32_t> potentials(static_cast<size_t>(batch * per_sample));

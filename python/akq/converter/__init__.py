@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ..model.model import Model
 from ..errors import AkqError, ConversionError
+from ..extras import require
 from .blocks import group_blocks
 from .diagnostics import ConversionReport, diagnose
 from .graph import read_model
@@ -87,7 +88,7 @@ def _run(model, input_scaling, problems: Problems):
 
 
 def _require_eager() -> None:
-    import tensorflow as tf
+    tf = require("tensorflow", "akq.convert")
 
     if not tf.executing_eagerly():
         raise ConversionError("TensorFlow eager execution is disabled; akq.convert needs it to evaluate the "

@@ -2,7 +2,7 @@
 
 * potential units per Keras activation step (S * sigma): below ~4 the integer activations drift from
   Keras' (flooring of thresholds, 1/16 step resolution; docs/spec F.4 item 9);
-* scale factors clipped at 1000 (tiny weights, often from tiny batch-norm gammas; docs/spec A.1, F.4 item 7);
+* scale factors at the quantizers' clip of 1000 (tiny weights, often from tiny batch-norm gammas; docs/spec A.1, F.4 item 7);
 * a non-integer input shift (InputConvolutional pads with its truncation; docs/spec B.1);
 * thresholds and steps beyond what the AKD1000 can store (docs/spec D.4): map() would put the layer in software.
 """
@@ -17,7 +17,7 @@ from .. import _core
 from .lowering import LoweredLayer
 
 LOW_UNITS_PER_STEP = 4.0   # docs/spec F.4 item 9: Keras agreement collapses below this
-SCALE_FACTOR_CLIP = np.float32(1000)
+SCALE_FACTOR_CLIP = np.float32(_core.SCALE_FACTOR_MAX)
 
 
 @dataclass
@@ -45,7 +45,7 @@ class ConversionReport:
         return [f"{layer.name}: {note}" for layer in self.layers for note in layer.notes]
 
     def __str__(self) -> str:
-        lines = [f"{'layer':<28}{'type':<24}{'units/step min, median':<22}{'sf@1000':>7}"]
+        lines = [f"{'layer':<28}{'type':<24}{'units/step min, median':<22}{f'sf@{SCALE_FACTOR_CLIP:g}':>7}"]
         lines += [layer.line() for layer in self.layers]
         lines += ["warnings:" if self.warnings else "no warnings"] + [f"  - {w}" for w in self.warnings]
         return "\n".join(lines)
@@ -71,7 +71,7 @@ def _layer(lowered: LoweredLayer, index: int) -> LayerDiagnostics:
     d.clipped_scale_factors = int(np.sum(np.atleast_1d(lowered.scale_factor) >= SCALE_FACTOR_CLIP))
     if d.clipped_scale_factors:
         d.notes.append(
-            f"{d.clipped_scale_factors} scale factors hit the 1000 clip (tiny weights, e.g. from small batch-norm "
+            f"{d.clipped_scale_factors} scale factors hit the {SCALE_FACTOR_CLIP:g} clip (tiny weights, e.g. from small batch-norm "
             "gammas): those weights round to few levels. Constrain gammas (add_gamma_constraint) and retrain")
     shift = lowered.input_scaling.shift if lowered.input_scaling else 0.0
     if index <= 1 and shift != 0.0:

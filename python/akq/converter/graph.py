@@ -1,6 +1,7 @@
 """Keras model -> one linear list of plain nodes (nodes.py), with the model-level rules (docs/spec B.2, B.3).
 
-This is the only module that reads Keras layers.
+This is the only module that reads Keras graphs: `keras_layers` is the one walk of a model's layer chain,
+for akq.quantize as for akq.convert, and `batchnorm_node` the one reading of a BatchNormalization.
 """
 
 from __future__ import annotations
@@ -9,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..errors import ConversionError, ModelStructureError
+from ..errors import ModelStructureError
 from .nodes import ActivationNode, BatchNormNode, NeuralNode, Node, OtherNode, PoolNode, RescalingNode
 from .problems import Problems
 
@@ -23,29 +24,14 @@ class Graph:
 
 def read_model(model, problems: Problems) -> Graph | None:
     """The model's layers in order as nodes; None (after reporting) if it is not one linear chain."""
-    import keras
-
-    if not isinstance(model, keras.Model):
-        raise ConversionError(f"akq.convert expects a Keras model, got {type(model).__name__}")
-    try:
-        inputs, outputs = model.inputs, model.outputs
-    except (AttributeError, ValueError):
-        inputs = outputs = None
-    if not inputs or not outputs:
-        raise ModelStructureError(
-            f"model '{model.name}' is not built: give it an input shape (keras.Input(...)) before converting")
-    if len(inputs) != 1 or len(outputs) != 1:
-        raise ModelStructureError(
-            f"model '{model.name}' has {len(inputs)} inputs and {len(outputs)} outputs; akq converts models "
-            "with exactly one input and one output")
-    input_shape = tuple(inputs[0].shape[1:])
-    if len(input_shape) not in (1, 3) or any(d is None for d in input_shape):
-        raise ModelStructureError(
-            f"model '{model.name}' has input shape {tuple(inputs[0].shape)}; akq needs a fixed 2-D (batch, N) "
-            "or 4-D (batch, H, W, C) input: reshape the input to one of these")
-    layers = _linear_layers(model, problems)
+    layers = keras_layers(model, problems)
     if layers is None:
         return None
+    input_shape = tuple(model.inputs[0].shape[1:])
+    if len(input_shape) not in (1, 3) or any(d is None for d in input_shape):
+        raise ModelStructureError(
+            f"model '{model.name}' has input shape {tuple(model.inputs[0].shape)}; akq needs a fixed 2-D "
+            "(batch, N) or 4-D (batch, H, W, C) input: reshape the input to one of these")
     for layer in layers:
         if getattr(layer, "data_format", "channels_last") == "channels_first":
             problems.add(ModelStructureError(
@@ -54,12 +40,38 @@ def read_model(model, problems: Problems) -> Graph | None:
     return Graph(model.name, input_shape, [_node(layer) for layer in layers])
 
 
-def _linear_layers(model, problems: Problems):
-    """The layers from input to output, or None if the graph branches or merges."""
+def keras_layers(model, problems: Problems) -> list | None:
+    """The layers of a one-input, one-output Keras model from input to output (no InputLayer); None after
+    reporting to `problems` if the graph branches, merges or nests a model."""
     import keras
 
-    if isinstance(model, keras.Sequential):
-        return list(model.layers)
+    if not isinstance(model, keras.Model):
+        raise ModelStructureError(f"expected a Keras model, got {type(model).__name__}")
+    try:
+        inputs, outputs = model.inputs, model.outputs
+    except (AttributeError, ValueError):
+        inputs = outputs = None
+    if not inputs or not outputs:
+        raise ModelStructureError(
+            f"model '{model.name}' is not built: give it an input shape (keras.Input(...)) as its first layer")
+    if len(inputs) != 1 or len(outputs) != 1:
+        raise ModelStructureError(
+            f"model '{model.name}' has {len(inputs)} inputs and {len(outputs)} outputs; akq takes models "
+            "with exactly one input and one output")
+    layers = list(model.layers) if isinstance(model, keras.Sequential) else _chain(model, problems)
+    for layer in layers or []:
+        if isinstance(layer, keras.Model):
+            problems.add(ModelStructureError(
+                f"layer '{layer.name}' is a nested model; rebuild the model with its layers inline (one flat "
+                "chain of layers)"))
+            return None
+    return layers
+
+
+def _chain(model, problems: Problems) -> list | None:
+    """The layers of a functional model from input to output, or None if the graph branches or merges."""
+    import keras
+
     chain = []
     tensor = model.outputs[0]
     while True:
@@ -69,8 +81,8 @@ def _linear_layers(model, problems: Problems):
         parents = layer._inbound_nodes[node_index].input_tensors
         if len(parents) != 1:
             problems.add(ModelStructureError(
-                f"layer '{layer.name}' ({type(layer).__name__}) has {len(parents)} inbound layers; akq converts "
-                "only models that are one sequential branch (no Add, Concatenate or other merge)"))
+                f"layer '{layer.name}' ({type(layer).__name__}) has {len(parents)} inbound layers; akq quantizes "
+                "and converts only models that are one sequential branch (no Add, Concatenate or other merge)"))
             return None
         chain.append(layer)
         tensor = parents[0]
@@ -80,7 +92,7 @@ def _linear_layers(model, problems: Problems):
     if off_chain or len(on_chain) != len(chain):
         problems.add(ModelStructureError(
             f"model '{model.name}' contains more than one sequential branch (layers off the input-to-output "
-            f"chain: {off_chain or 'a layer used twice'}); akq converts linear models only"))
+            f"chain: {off_chain or 'a layer used twice'}); akq quantizes and converts linear models only"))
         return None
     return chain
 
@@ -104,17 +116,23 @@ def _floats(variable) -> np.ndarray:
     return np.asarray(variable.numpy() if hasattr(variable, "numpy") else variable, dtype=np.float32)
 
 
+def _base(layer) -> dict:
+    return {"name": layer.name, "keras_class": type(layer).__name__, "input_shape": _shape(layer.input),
+            "output_shape": _shape(layer.output)}
+
+
 def _node(layer) -> Node:
     """One Keras layer as a plain node."""
     import keras
 
     from .. import quantization_layers as ql
 
-    base = {"name": layer.name, "keras_class": type(layer).__name__, "input_shape": _shape(layer.input),
-            "output_shape": _shape(layer.output)}
+    base = _base(layer)
     L = keras.layers
     if isinstance(layer, (L.DepthwiseConv2D, ql.QuantizedDepthwiseConv2D)):
         return OtherNode(**base, kind="unsupported")
+    if isinstance(layer, L.BatchNormalization):
+        return batchnorm_node(layer)
     if isinstance(layer, L.SeparableConv2D):
         quantized = isinstance(layer, ql.QuantizedSeparableConv2D)
         return NeuralNode(**base, op="separable", quantized=quantized, kernel=_floats(layer.pointwise_kernel),
@@ -140,8 +158,6 @@ def _node(layer) -> Node:
                         padding=layer.padding)
     if isinstance(layer, L.GlobalAveragePooling2D):
         return PoolNode(**base, pool="average")
-    if isinstance(layer, L.BatchNormalization):
-        return _batchnorm_node(layer, base)
     if isinstance(layer, L.Rescaling):
         return RescalingNode(**base, scale=np.asarray(layer.scale, np.float64), offset=np.asarray(layer.offset, np.float64))
     kinds = ((L.Dropout, "dropout"), (L.Flatten, "flatten"), (L.Reshape, "reshape"),
@@ -152,7 +168,9 @@ def _node(layer) -> Node:
     return OtherNode(**base, kind="unsupported")
 
 
-def _batchnorm_node(layer, base) -> BatchNormNode:
+def batchnorm_node(layer) -> BatchNormNode:
+    """A Keras BatchNormalization as a plain node (float32 parameters)."""
+    base = _base(layer)
     channels = base["input_shape"][-1]
     axis = layer.axis if isinstance(layer.axis, (list, tuple)) else [layer.axis]
     rank = len(base["input_shape"]) + 1

@@ -54,7 +54,7 @@ def _max_scale_factor(quantizer, kernel: np.ndarray) -> np.ndarray | None:
 
     if type(quantizer) not in (MaxQuantizer, MaxPerAxisQuantizer):
         return None
-    return _core.scale_factor(kernel, "max", type(quantizer) is MaxPerAxisQuantizer, quantizer.bitwidth)
+    return _core.scale_factor(kernel, type(quantizer) is MaxPerAxisQuantizer, quantizer.bitwidth)
 
 
 def integer_weights(quantizer, kernel: np.ndarray, sf: np.ndarray, label: str) -> np.ndarray:

@@ -1,5 +1,5 @@
 """Graph preparation (docs/spec B.2): drop Dropout, move pools before activations and batch norms after
-them, and fold each BatchNormalization into the neural layer before it (math in the C++ core)."""
+them, and fold each BatchNormalization into the neural layer before it (rules in batchnorm.py)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 from .. import _core
 from ..errors import BatchNormError
 from . import quantize
+from .batchnorm import batchnorm_scale, fold_into_kernel
 from .nodes import ActivationNode, BatchNormNode, NeuralNode, Node, OtherNode, PoolNode
 from .problems import Problems
 
@@ -46,29 +47,14 @@ def _is_pool(node: Node, pool: str | None = None) -> bool:
 def fold(neural: NeuralNode, bn: BatchNormNode, problems: Problems) -> None:
     """Fold `bn` into `neural`: into the kernel for per-axis (or float) layers, as the reference does;
     into the fire parameters (channel_scale) for per-tensor quantized layers, an akq extension."""
-    if not bn.last_axis:
-        problems.add(BatchNormError(
-            f"BatchNormalization '{bn.name}' must be applied on the last (channel) axis to be folded into "
-            f"{neural.label}; use axis=-1"))
+    g = batchnorm_scale(bn, neural.label, problems)
+    if g is None:
         return
-    g = _core.batchnorm_scale(bn.gamma, bn.variance, bn.epsilon)
-    if not np.all(np.isfinite(g)):
-        problems.add(BatchNormError(
-            f"BatchNormalization '{bn.name}' has non-finite scales gamma / sqrt(variance + epsilon) (negative "
-            "moving_variance or NaN/infinite weights); retrain or reset the layer"))
-        return
-    if np.any(g == 0):
-        problems.add(BatchNormError(
-            f"there are {int(np.sum(g == 0))} null gammas in BatchNormalization '{bn.name}': those channels "
-            "would be constant and cannot be folded. Constrain gammas away from 0 "
-            "(akq.gamma_constraint.add_gamma_constraint) and retrain"))
-        return
-    neural.bias = _core.fold_bias(neural.bias, bn.beta, bn.mean, g)
     neural.folded.append(bn.name)
-    if neural.quantized and neural.channel_scale is None and \
-            quantize.scale_factor(neural.quantizer, neural.kernel, neural.label).ndim == 1:
-        neural.kernel = _core.scale_output_channels(neural.kernel, g)
-    elif neural.quantized:
+    per_axis = neural.quantized and neural.channel_scale is None and \
+        quantize.scale_factor(neural.quantizer, neural.kernel, neural.label).ndim == 1
+    if neural.quantized and not per_axis:
+        neural.bias = _core.fold_bias(neural.bias, bn.beta, bn.mean, g)
         neural.channel_scale = g if neural.channel_scale is None else (neural.channel_scale * g).astype(np.float32)
     else:
-        neural.kernel = _core.scale_output_channels(neural.kernel, g)
+        neural.kernel, neural.bias = fold_into_kernel(neural.kernel, neural.bias, bn, g)

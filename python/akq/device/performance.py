@@ -19,7 +19,7 @@ from .. import _core
 from ..errors import EngineError, InputError
 from ..table import table_lines
 
-DEFAULT_CLOCK_HZ = 187e6  # 43.48 frames/s x ~4.3 M clocks/frame of the published AkidaNet run (docs/spec D.7)
+DEFAULT_CLOCK_HZ = _core.DEFAULT_CLOCK_HZ  # derived from the published AkidaNet run (csrc/akq/device/performance.hpp)
 
 
 @dataclass(frozen=True)
@@ -69,7 +69,7 @@ class Performance:
     Parameters
     ----------
     model : akq.Model, mapped with `model.map(akq.AKD1000())`.
-    clock_hz : chip clock for latency and frames/s (default 187 MHz, derived from the published run).
+    clock_hz : chip clock for latency and frames/s (default DEFAULT_CLOCK_HZ, derived from the published run).
     activity : optional {layer name: (input_events, output_events[, synaptic_ops])} per frame; by default
         the engine's counts of the last forward()/predict()/evaluate().
     """

@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 
 from ..errors import LegacyModelError, UnknownLegacyLayerError, WeightsMismatchError
+from ..extras import require
 
 # cnn2snn's quantized layers: same names and arguments in akq.quantization_layers
 CNN2SNN_LAYERS = ("QuantizedConv2D", "QuantizedSeparableConv2D", "QuantizedDepthwiseConv2D", "QuantizedDense",
@@ -25,7 +26,7 @@ KERAS2_ONLY = {"*": ("batch_input_shape", "ragged", "sparse"),
 
 def load_quantized_model(filepath):
     """The Keras 3 model (akq layers, with weights) of a legacy cnn2snn .h5 checkpoint (docs/deployment.md)."""
-    import h5py
+    h5py = require("h5py", "akq.load_quantized_model")
 
     path = Path(filepath)
     if not path.is_file():

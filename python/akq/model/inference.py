@@ -19,7 +19,6 @@ class Inference:
         if not layer_names:
             raise EngineError("the model has no layers; add an InputData or InputConvolutional layer first")
         self._engine = _core.Engine(spec)
-        self._last_layer = layer_names[-1]
         self._input_shape = tuple(input_shape)
 
     @property
@@ -31,11 +30,8 @@ class Inference:
         return self._engine.forward(_inputs(self._input_shape, inputs), _threads(threads))
 
     def predict(self, inputs, threads=None) -> np.ndarray:
-        """float32 (potential - threshold) / act_step of a last layer without activation, (N, O0, O1, F)."""
-        if self.last_has_activation:
-            raise EngineError(f"predict: the last layer '{self._last_layer}' has an activation (or is InputData); "
-                              "only models whose last layer has no activation can be evaluated (use forward() for "
-                              "activations)")
+        """float32 (potential - threshold) / act_step of a last layer without activation, (N, O0, O1, F);
+        EngineError (from the engine) if the last layer has an activation."""
         return self._engine.predict(_inputs(self._input_shape, inputs), _threads(threads))
 
     def evaluate(self, inputs, labels, threads=None) -> float:
