@@ -103,13 +103,13 @@ CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups, int32_t inpu
                     "reduce the input width (axis 1) or the channels";
         return s;
     }
+    s.strips = static_cast<int32_t>((l.input_dims[0] + width - 1) / width);
+    s.strip_width = static_cast<int32_t>(width);
     const int64_t per_np = filters_per_np(l, kc);
     if (per_np < 1) {
         s.problem = kTooBig;
         return s;
     }
-    s.strips = static_cast<int32_t>((l.input_dims[0] + width - 1) / width);
-    s.strip_width = static_cast<int32_t>(width);
     s.max_filters_per_np = static_cast<int32_t>(per_np);
     const int32_t needed = static_cast<int32_t>((l.filters + per_np - 1) / per_np);
     const int32_t groups = std::min(l.filters, std::max(needed, filter_groups));
