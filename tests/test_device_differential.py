@@ -11,7 +11,8 @@ import pytest
 
 import device_random_models as drm
 
-akida = pytest.importorskip("akida", reason="the differential mapping test needs akida 2.4.0 (pip install akida==2.4.0)")
+akida = pytest.importorskip("akida", reason="the differential mapping test needs akida 2.4.0 "
+                                             "(pip install akida==2.4.0)")
 
 SEED, COUNT = 20261201, 400
 

@@ -95,7 +95,8 @@ CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups, int32_t inpu
     }
     const KernelConstants kc = kernel_constants(l.kernel_size[0]);
     const int64_t row_bits = static_cast<int64_t>(l.input_dims[1]) * l.input_dims[2] * input_bits;
-    int64_t width = std::min<int64_t>(kMaxStripWidth, kc.row_buffer * kRowBufferValueBits / row_bits - l.kernel_size[0]);
+    int64_t width =
+        std::min<int64_t>(kMaxStripWidth, kc.row_buffer * kRowBufferValueBits / row_bits - l.kernel_size[0]);
     width -= width % 2;
     if (width < 1) {
         s.problem = "not enough NPs available: an input row of " + std::to_string(l.input_dims[1]) + " x " +
