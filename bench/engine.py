@@ -266,7 +266,7 @@ def main():
                 print(f"{name:<12}{mac / 1e6:>7.2f}{t:>4}{batch:>6}{rate:>10.0f}{lite_rate:>10.0f}"
                       f"{rate / lite_rate:>10.2f}x{gmacs:>8.1f}{100 * gmacs / (peak * t):>7.1f}"
                       f"{lite_rate * mac / 1e9:>14.1f}  {_core.simd_level()}")
-        stats = model.statistics()
+        stats = model.statistics
         sparsity = np.mean([s.sparsity for s in stats.layers[1:]])
         print(f"{'':<12}mean input sparsity of layers 2..: {sparsity:.2f}")
 

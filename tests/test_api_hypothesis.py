@@ -84,7 +84,8 @@ def test_model_constructor(layers):
               "conv": lambda: akq.Convolutional(3, 2), "junk": lambda: "junk"}
     if isinstance(layers, list) and all(isinstance(v, str) and v in makers for v in layers):
         layers = [makers[v]() for v in layers]
-    check(lambda: akq.Model(layers))
+    check(lambda: akq.Model(layers), OSError)  # akida's Model(filename) for a str or a path
+    check(lambda: akq.Model(layers=layers))
 
 
 # -- Model methods -----------------------------------------------------------------------------------

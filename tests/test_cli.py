@@ -112,7 +112,7 @@ def test_run_predicts_counts_events_and_scores(files, integer_model):
     accuracy = 100 * np.mean(expected.reshape(300, -1).argmax(axis=1) == y)
     assert f"accuracy: {accuracy:.2f} %" in result.stdout
     integer_model.forward(x)
-    for layer in integer_model.statistics().layers:  # statistics summed over the 5 batches
+    for layer in integer_model.statistics.layers:  # statistics summed over the 5 batches
         row = next(line.split() for line in result.stdout.splitlines() if line.startswith(layer.name + " "))
         assert [int(v) for v in row[1:3]] == [layer.samples, layer.input_size]
         assert int(row[3]) == layer.input_events and int(row[6]) == layer.synaptic_ops

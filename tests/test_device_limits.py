@@ -43,6 +43,9 @@ STRUCTURAL = [
     ("iconv pool 3", lambda: iconv(pool_type=P.Max, pool_size=3), "pooling_y should be 1 or 2"),
     ("iconv pool stride", lambda: iconv(pool_type=P.Max, pool_size=2, pool_stride=1),
      "pool_size and pool_stride should be equal"),
+    ("iconv filters 5x5 rgb", lambda: iconv(kernel=5, filters=65), "num_neurons should be set between 1 and 64"),
+    ("iconv filters 7x7 gray", lambda: iconv(shape=(16, 16, 1), kernel=7, filters=97),
+     "num_neurons should be set between 1 and 96"),
     ("iconv activation", lambda: iconv(activation=False), "can only be mapped if its activations are enabled"),
     ("iconv dim0", lambda: iconv(shape=(4, 16, 3)), "input first dimension size cannot be smaller than 5"),
     ("iconv dim1", lambda: iconv(shape=(16, 300, 3)), "input second dimension size cannot be higher than 256"),
@@ -75,10 +78,16 @@ STRUCTURAL = [
     ("conv one channel", lambda: cnp(shape=(16, 16, 1), filters=24), "With one input channel"),
     ("conv stride 2 + pool split", lambda: cnp(shape=(64, 8, 8), kernel_stride=2, pool_type=P.Max, pool_size=2,
                                                then=conv_after()),
-     "stride 2 with max pooling is not supported on a layer split over 2 NPs"),
+     "stride 2 with max pooling on a layer split spatially over several NPs (the input is split into 2 strips"),
     ("conv pool last", lambda: cnp(pool_type=P.Max, pool_size=2), "cannot be the last layer of a sequence"),
-    ("conv pool before dense", lambda: cnp(pool_type=P.Max, pool_size=2, then=akq.FullyConnected(4, weights_bits=4)),
-     "must be followed by another convolutional or separable convolutional layer"),
+    ("conv pool 1x1 last", lambda: cnp(pool_type=P.Max, pool_size=1), "cannot be the last layer of a sequence"),
+    ("conv pool on 1 row", lambda: cnp(shape=(8, 1, 8), pool_type=P.Max, pool_size=2, then=conv_after()),
+     "Pooling size cannot be greater than input dimensions"),
+    ("conv gap split", lambda: cnp(shape=(32, 64, 64), pool_type=P.Average),
+     "With average pooling, spatial split is impossible"),
+    ("conv pool stride split", lambda: cnp(shape=(64, 8, 8), pool_type=P.Max, pool_size=2, pool_stride=1,
+                                           then=conv_after()),
+     "Cannot have pooling size > pooling stride on a layer split spatially"),
     # SeparableConvolutional on CNPs
     ("sep 1-bit", lambda: cnp(akq.SeparableConvolutional, weights_bits=1), "Separable CNP weights bitwidth must be 2 or 4"),
     ("sep kernel 1", lambda: cnp(akq.SeparableConvolutional, kernel=1), "Kernel size must be 3, 5 or 7"),
@@ -88,6 +97,14 @@ STRUCTURAL = [
     ("fc inputs", lambda: fc(shape=(240, 240, 1)),
      "Input dimensions are too large to fit in a FNP.  The maximum value is 57334"),
 ]
+
+
+def test_pooling_before_a_dense_layer_names_the_dense_layer():
+    # as the reference does: "Error when mapping layer 'dense': A convolutional ... must be followed by ..."
+    model = cnp(pool_type=P.Max, pool_size=2, then=akq.FullyConnected(4, name="dense", weights_bits=4))
+    with pytest.raises(HardwareError, match="Error when mapping layer 'dense': it follows 'x', and a layer with max "
+                                            "pooling must be followed by another convolutional"):
+        model.map(akq.AKD1000(), hw_only=True)
 
 
 @pytest.mark.parametrize("build,fragment", [c[1:] for c in STRUCTURAL], ids=[c[0] for c in STRUCTURAL])
@@ -181,7 +198,8 @@ def test_check_hardware_lists_every_problem_at_once():
     assert sum(p.layer == "first" for p in problems) == 2  # 2 channels and a non-square kernel
     assert sum(p.layer == "valid" for p in problems) == 2  # 8-bit weights and valid padding
     assert all(p.message.startswith(f"Error when {p.kind} layer '{p.layer}'") for p in problems)
-    with pytest.raises(HardwareError, match="Error when mapping layer 'first': input_channels must be 1 or 3"):
+    # the reference checks the kernel before the channels (tests/test_device_differential.py)
+    with pytest.raises(HardwareError, match="Error when mapping layer 'first': kernel size should be symmetric"):
         model.map(akq.AKD1000(), hw_only=True)
     model.map(akq.AKD1000())  # default: only the dense layer is left on the chip
     assert [(s.name, s.backend.name) for s in model.sequences] == [("SW/first-sep", "Software"),

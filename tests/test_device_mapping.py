@@ -101,6 +101,38 @@ def ds_cnn():
     return akq.Model(layers)
 
 
+def chain(shape, layers):
+    model = akq.Model([akq.InputData(shape, name="in")])
+    for i, (cls, filters) in enumerate(layers):
+        model.add(cls(3, filters, name=f"l{i}", weights_bits=4, act_bits=4))
+    return model
+
+
+# measured with akida 2.19.3's default map(AKD1000(), hw_only=True) (mode AllNps): filters per NP per layer
+@pytest.mark.parametrize("shape,layers,filters", [
+    ((16, 16, 16), [(akq.Convolutional, 64), (akq.Convolutional, 100), (akq.Convolutional, 30)],
+     [[3] * 21 + [1], [3] * 33 + [1], [3] * 10]),
+    ((16, 16, 16), [(akq.Convolutional, 64), (akq.SeparableConvolutional, 64)], [[2] * 32, [2] * 32]),
+    ((64, 16, 16), [(akq.Convolutional, 64), (akq.SeparableConvolutional, 64)], [[4] * 32, [4] * 32]),
+])
+def test_all_nps_mode_caps_every_layers_filters_per_np_like_akida_2_19(shape, layers, filters):
+    model = chain(shape, layers)
+    model.map(akq.AKD1000(), mode="all_nps")
+    assert [[np_.filters for np_ in layer.mapping.nps] for layer in model.layers[1:]] == filters
+
+
+def test_all_nps_mode_maps_akidanet_on_the_published_68_nps():
+    from published_models import akidanet_layers
+
+    model = akq.Model(akidanet_layers())
+    model.map(akq.AKD1000())
+    assert akq.device.np_count(model) == 32  # as akida 2.4.0 maps it
+    model.map(akq.AKD1000(), mode="all_nps")
+    assert akq.device.np_count(model) == 68  # the akida CLI's figure (docs/spec D.7.3) and akida 2.19.3's
+    separable = [len(layer.mapping.nps) for layer in model.layers if layer.name.startswith("separable")]
+    assert separable == [6, 4, 8, 4, 4, 4, 4, 4, 8, 8]  # 64 filters per NP, as akida 2.19.3 maps them
+
+
 def test_all_nps_mode_spreads_filters_like_the_published_ds_cnn_mapping():
     model = ds_cnn()
     model.map(akq.AKD1000())

@@ -45,7 +45,7 @@ def test_sparser_inputs_take_fewer_cycles_and_less_energy():
     assert p_sparse.frame_cycles < p_dense.frame_cycles
     assert p_sparse.dynamic_energy_j < p_dense.dynamic_energy_j
     # the layer figures are the engine's counts per frame
-    stats = model.statistics()
+    stats = model.statistics
     assert p_sparse.layers[0].input_events == stats.layers[1].input_events / 4
     assert p_sparse.layers[0].synaptic_ops == stats.layers[1].synaptic_ops / 4
 

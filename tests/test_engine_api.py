@@ -116,7 +116,7 @@ def test_changing_a_variable_recompiles():
 
 def test_statistics_before_forward_is_an_error():
     with pytest.raises(EngineError, match="run model.forward"):
-        conv_model().statistics()
+        conv_model().statistics
 
 
 def window_events(x, kernel, stride, same):
@@ -131,7 +131,7 @@ def window_events(x, kernel, stride, same):
 def test_statistics_count_events_and_synaptic_operations():
     model, x = conv_model(activation=True), inputs(5)
     model.forward(x, threads=2)
-    stats = model.statistics()
+    stats = model.statistics
     conv, fc = model.get_layer("conv"), model.get_layer("fc")
     hidden = reference_activation(conv, reference_layer(conv, x))
     out = reference_activation(fc, reference_layer(fc, hidden))
@@ -163,7 +163,7 @@ def test_statistics_of_a_separable_layer_count_depthwise_and_pointwise_operation
     xp, o0, o1 = pad(x, (3, 3), (2, 1), True, 0)
     d = depthwise(xp, sep.get_variable("weights")[::-1, ::-1], (2, 1), o0, o1)
     expected = window_events(x, (3, 3), (2, 1), True) + 7 * np.count_nonzero(d)
-    assert model.statistics().layers[1].synaptic_ops == expected
+    assert model.statistics.layers[1].synaptic_ops == expected
 
 
 def test_every_engine_error_is_an_akq_error():

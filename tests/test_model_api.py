@@ -151,7 +151,9 @@ def test_a_failed_model_releases_its_layers():
         akq.Model([good, akq.InputData((4, 4, 1))])
     assert akq.Model([good]).layers == [good]
     with pytest.raises(akq.errors.ArgumentError, match="list of akq layers, got int"):
-        akq.Model(5)
+        akq.Model(layers=5)
+    with pytest.raises(LayerError, match="akq layers .*got str"):
+        akq.Model(["junk"])
 
 
 def test_check_hardware_and_map_name_what_they_expect():

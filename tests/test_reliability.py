@@ -213,7 +213,7 @@ def test_one_model_hammered_by_threads_matches_serial_use(images):
 
     with ThreadPoolExecutor(8) as pool:
         assert sorted(pool.map(work, range(16))) == list(range(16))
-    assert model.statistics().layers[0].samples == 4  # each call's own batch, never a mix
+    assert model.statistics.layers[0].samples == 4  # each call's own batch, never a mix
 
 
 # -- no leaks in load / predict / save loops -----------------------------------------------------------

@@ -73,7 +73,8 @@ void bind_mapping(py::module_& m) {
     m.def("map_model", &dev::map_model, py::arg("model"), py::arg("device"), py::arg("hw_only"),
           py::arg("mode") = dev::MapMode::Minimal);
     m.def("check_hardware", &dev::check_hardware, py::arg("model"));
-    m.def("split_cnp_layer", &dev::split_cnp_layer, py::arg("layer"), py::arg("filter_groups") = 1);
+    m.def("split_cnp_layer", &dev::split_cnp_layer, py::arg("layer"), py::arg("filter_groups") = 1,
+          py::arg("input_bits") = 4);
     py::class_<dev::FireRangeReport>(m, "FireRangeReport")
         .def_readonly("threshold_bits", &dev::FireRangeReport::threshold_bits)
         .def_readonly("thresholds_out_of_range", &dev::FireRangeReport::thresholds_out_of_range)

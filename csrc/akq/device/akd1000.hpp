@@ -52,8 +52,9 @@ constexpr int32_t kNpCount = 78;
 constexpr int32_t kHrcMinDim0 = 5;
 constexpr int32_t kHrcMinDim1 = 5;
 constexpr int32_t kHrcMaxDim1 = 256;
-constexpr int32_t kHrcMaxFiltersRgb = 192;   // C = 3
-constexpr int32_t kHrcMaxFiltersGray = 512;  // C = 1
+// Filters for 3x3, 5x5, 7x7 kernels [measured against akida 2.4.0, tests/test_device_differential.py]
+constexpr int32_t kHrcMaxFiltersRgb[3] = {192, 64, 32};    // C = 3
+constexpr int32_t kHrcMaxFiltersGray[3] = {512, 192, 96};  // C = 1
 constexpr int32_t kHrcMaxStride = 3;
 constexpr int32_t kHrcMaxPool = 2;
 
@@ -74,6 +75,8 @@ constexpr int32_t kOneChannelGroup = 8;     // C=1: "neurons per NP / 8 must be 
 // (w + k) * D1 * C <= kRowBuffer[k] input values [docs/spec D.5 (a),(d); G dim sweeps reproduce exactly].
 constexpr int32_t kMaxStripWidth = 32;
 constexpr int64_t kRowBuffer1 = 90112, kRowBuffer3 = 90112, kRowBuffer5 = 106496, kRowBuffer7 = 94208;
+constexpr int64_t kRowBufferValueBits = 4;  // the row buffers above count 4-bit activations; the buffer holds
+                                            // bits [measured against akida 2.4.0 with 1/2/4/8-bit inputs]
 // Filter memory in bits available to one CNP for a kernel size k, less a per-input-channel share
 // above kChannelFree[k] channels; filters are allocated in groups of kFilterGroup [docs/spec D.5 (b),(c)].
 constexpr int32_t kFilterGroup = 8;
@@ -94,15 +97,14 @@ constexpr int32_t kSeparableWide7x7Num = 7, kSeparableWide7x7Den = 5;
 constexpr int32_t kConvMaxChannelsTb = 512;
 constexpr int32_t kConvMaxChannelBits = 2048;
 
-// ---- All-NPs mapping (later akida releases' default, docs/spec D.7.1) ----------------------------
-// Spreads the filters of the busiest layers over free NPs, doubling a layer's NPs at a time, down to this
-// many filters per NP: DS-CNN KWS's four 64-filter separable layers then take 16 NPs each, 65 NPs in all
-// with the dense layer, as the akida CLI reports [docs/spec D.7.3].
-constexpr int32_t kMinSpreadFiltersPerNp = 4;
-
 // ---- FNP [docs/spec D.3, D.5] -----------------------------------------------------------------------------
 constexpr int64_t kFnpMaxInputs = 57334;
 constexpr int32_t kFnpMaxWeightBits = 4;
+// FNP3 weight memory in words; per neuron 4 words + per 32 inputs 1, 2 or 6 words for 1-, 2-, 4-bit weights
+// (3-bit weights never go to an FNP3) [measured against akida 2.4.0, rule in mapper.cpp fits_fnp3]
+constexpr int64_t kFnp3MemoryWords = 10752;
+constexpr int64_t kFnp3NeuronWords = 4;
+constexpr int64_t kFnp3WordsPer32Inputs[3] = {1, 2, 6};
 
 // ---- Programming ranges [docs/spec D.4]; which layer programs what: ranges.hpp ----------------------------
 constexpr int32_t kNpThresholdBits = 20;    // signed, CNP/FNP with activation

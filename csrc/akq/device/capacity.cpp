@@ -1,6 +1,7 @@
 // The CNP capacity rule, derived from the reference's single-layer sweeps (docs/spec G):
 //  1. Row buffer: the input is cut along axis 0 into strips of w columns (w even, at most 32) such that
-//     (w + k) * D1 * C values fit the row buffer of a k x k kernel; strips = ceil(D0 / w).
+//     (w + k) * D1 * C input activations fit the row buffer of a k x k kernel (counted in 4-bit values, the
+//     sweeps' activations: a 1-bit input holds 4 times as many); strips = ceil(D0 / w).
 //  2. Filter memory: each NP holds groups of 8 filters; a conv filter costs k*k*C*wb bits (7x7 4-bit
 //     kernels 3/2 of that, 1x1 1-bit kernels as 2-bit), from a per-kernel-size memory less a
 //     per-channel share; at most 480 filters and 73728 k*k*wb filter bits per NP. A separable layer
@@ -81,15 +82,21 @@ std::vector<int32_t> balance_filters(int32_t filters, int32_t groups) {
     return out;
 }
 
-CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups) {
+int32_t input_bits_after(const LayerSpec* previous) {
+    if (previous == nullptr) return 8;
+    return previous->type == LayerType::InputData ? previous->input_bits : previous->act_bits;
+}
+
+CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups, int32_t input_bits) {
     CnpSplit s;
     if (filter_too_big(l)) {
         s.problem = kTooBig;
         return s;
     }
     const KernelConstants kc = kernel_constants(l.kernel_size[0]);
-    const int64_t row = static_cast<int64_t>(l.input_dims[1]) * l.input_dims[2];
-    int64_t width = std::min<int64_t>(kMaxStripWidth, kc.row_buffer / row - l.kernel_size[0]);
+    const int64_t row_bits = static_cast<int64_t>(l.input_dims[1]) * l.input_dims[2] * input_bits;
+    int64_t width =
+        std::min<int64_t>(kMaxStripWidth, kc.row_buffer * kRowBufferValueBits / row_bits - l.kernel_size[0]);
     width -= width % 2;
     if (width < 1) {
         s.problem = "not enough NPs available: an input row of " + std::to_string(l.input_dims[1]) + " x " +
@@ -97,13 +104,13 @@ CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups) {
                     "reduce the input width (axis 1) or the channels";
         return s;
     }
+    s.strips = static_cast<int32_t>((l.input_dims[0] + width - 1) / width);
+    s.strip_width = static_cast<int32_t>(width);
     const int64_t per_np = filters_per_np(l, kc);
     if (per_np < 1) {
         s.problem = kTooBig;
         return s;
     }
-    s.strips = static_cast<int32_t>((l.input_dims[0] + width - 1) / width);
-    s.strip_width = static_cast<int32_t>(width);
     s.max_filters_per_np = static_cast<int32_t>(per_np);
     const int32_t needed = static_cast<int32_t>((l.filters + per_np - 1) / per_np);
     const int32_t groups = std::min(l.filters, std::max(needed, filter_groups));

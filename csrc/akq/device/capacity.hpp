@@ -10,7 +10,8 @@ namespace akq::device {
 
 // The split of a Convolutional / SeparableConvolutional layer over CNPs: `strips` strips of the input
 // along axis 0, each served by one NP per filter group. `filters` lists the filters of every NP
-// (strip-major). `problem` is non-empty (and the rest unset) when no split fits a CNP.
+// (strip-major). `problem` is non-empty when no split fits a CNP (the strips stay set if the row
+// buffer fits but the filters do not).
 struct CnpSplit {
     int32_t strips = 0;
     int32_t strip_width = 0;
@@ -20,8 +21,12 @@ struct CnpSplit {
 };
 
 // `filter_groups` asks for at least that many NPs per strip (the all-NPs mapping spreads filters for
-// speed); the split never gives an NP fewer than one filter.
-CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups = 1);
+// speed); the split never gives an NP fewer than one filter. `input_bits`: the bits of the layer's input
+// activations (the previous layer's act_bits, or InputData's input_bits), which the row buffer holds.
+CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups = 1, int32_t input_bits = 4);
+
+// The bits of the activations entering the layer after `previous` (8 for the first layer's pixels).
+int32_t input_bits_after(const LayerSpec* previous);
 
 // Filters of `groups` NPs sharing `filters` evenly: ceil(F/n) each, the rest on the last NP
 // (1024 over 3 NPs -> 342, 342, 340 as the reference reports [docs/spec D.5]).

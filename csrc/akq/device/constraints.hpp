@@ -21,9 +21,18 @@ struct Problem {
     std::string message() const;
 };
 
-// Structural limits of the layer's NP type (InputConvolutional on the HRC, Convolutional and
-// SeparableConvolutional on CNPs, FullyConnected on an FNP), including the CNP capacity.
-std::vector<Problem> structural_problems(const LayerSpec& l);
+// Limits of the layer's NP type on its own parameters (InputConvolutional on the HRC, Convolutional and
+// SeparableConvolutional on CNPs, FullyConnected on an FNP), in the order the reference checks them.
+std::vector<Problem> parameter_problems(const LayerSpec& l);
+
+// The CNP capacity (filter memory, row buffer, NP count, spatial-split rules) of a layer whose parameters
+// pass, as the reference checks them while it allocates the layer's NPs; `input_bits` as for
+// split_cnp_layer.
+std::vector<Problem> capacity_problems(const LayerSpec& l, int32_t input_bits = 4);
+
+// How the filters are spread over the NPs (with one input channel, ceil(filters per NP / 8) must be even):
+// the reference checks this once the whole model is allocated.
+std::vector<Problem> split_problems(const LayerSpec& l, int32_t input_bits = 4);
 
 // Thresholds and act_step outside the ranges of fire_ranges() (ranges.hpp). An out-of-range HRC step is a
 // Mapping problem, as the reference reports it.

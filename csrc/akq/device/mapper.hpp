@@ -13,7 +13,8 @@ namespace akq::device {
 enum class Backend : uint8_t { Hardware = 0, Software = 1 };
 
 // Minimal: as few NPs as each layer needs (the reference mapper of docs/spec D, and the golden cases).
-// AllNps: then spread the busiest layers over the free NPs for throughput (later akida releases' default).
+// AllNps: then cap the filters per NP of every CNP layer as low as the device allows, for throughput
+// (the default of later akida releases: akida 2.19's map(mode=MapMode.AllNps)).
 enum class MapMode : uint8_t { Minimal = 0, AllNps = 1 };
 
 struct NpAllocation {

@@ -48,8 +48,9 @@ struct NpLoad {
 
 // The slowest NP of a CNP layer: events split over strips (with a halo), updates and emitted events over
 // the filter groups.
-NpLoad cnp_load(const LayerSpec& l, const LayerMapping& lm, double events, double ops, double out_events) {
-    const CnpSplit split = split_cnp_layer(l);
+NpLoad cnp_load(const LayerSpec& l, const LayerMapping& lm, double events, double ops, double out_events,
+                int32_t input_bits) {
+    const CnpSplit split = split_cnp_layer(l, 1, input_bits);
     const double strips = std::max(1, split.strips);
     const double halo = strips > 1 ? 1.0 + (l.kernel_size[0] - 1.0) / split.strip_width : 1.0;
     const double strip_events = events / strips * halo;
@@ -63,7 +64,7 @@ NpLoad cnp_load(const LayerSpec& l, const LayerMapping& lm, double events, doubl
     return worst;
 }
 
-NpLoad layer_load(const LayerSpec& l, const LayerMapping& lm, const LayerActivity& a, double ops) {
+NpLoad layer_load(const LayerSpec& l, const LayerMapping& lm, const LayerActivity& a, double ops, int32_t input_bits) {
     switch (l.type) {
         case LayerType::InputConvolutional:
             return {input_size(l) / kHrcValuesPerCycle + ops / kHrcMacsPerCycle + a.output_events * kEmitCycles,
@@ -71,7 +72,7 @@ NpLoad layer_load(const LayerSpec& l, const LayerMapping& lm, const LayerActivit
         case LayerType::FullyConnected:
             return {a.input_events * kEventCycles + ops / kFnpSynapsesPerCycle + a.output_events * kEmitCycles,
                     lm.nps.front().ident};
-        default: return cnp_load(l, lm, a.input_events, ops, a.output_events);
+        default: return cnp_load(l, lm, a.input_events, ops, a.output_events, input_bits);
     }
 }
 
@@ -81,8 +82,12 @@ PerformanceReport estimate_performance(const ModelSpec& m, const Mapping& mappin
                                        const std::vector<LayerActivity>& activity, double clock_hz) {
     if (!(clock_hz > 0)) throw Error(ErrorKind::InvalidArgument, "clock_hz must be positive");
     std::vector<const LayerSpec*> layers;
-    for (const LayerSpec& l : m.layers)
-        if (l.type != LayerType::InputData) layers.push_back(&l);
+    std::vector<int32_t> input_bits;
+    for (size_t i = 0; i < m.layers.size(); ++i)
+        if (m.layers[i].type != LayerType::InputData) {
+            layers.push_back(&m.layers[i]);
+            input_bits.push_back(input_bits_after(i ? &m.layers[i - 1] : nullptr));
+        }
     if (layers.size() != mapping.layers.size() || activity.size() != layers.size())
         throw Error(ErrorKind::InvalidArgument,
                     "performance: expected one mapping and one activity entry per layer (InputData excluded): " +
@@ -106,7 +111,7 @@ PerformanceReport estimate_performance(const ModelSpec& m, const Mapping& mappin
             p.backend = Backend::Hardware;
             p.nps = static_cast<int32_t>(lm.nps.size());
             if (l.type != LayerType::InputConvolutional) r.hardware_nps += p.nps;
-            const NpLoad load = layer_load(l, lm, a, p.synaptic_ops);
+            const NpLoad load = layer_load(l, lm, a, p.synaptic_ops, input_bits[i]);
             p.cycles = load.cycles + a.output_events / kMeshEventsPerCycle + kHopCycles;
             p.bottleneck_np = {load.ident.col, load.ident.row, load.ident.id};
             const double weight_fetch = a.input_events * (p.synaptic_ops > 0 && a.input_events > 0

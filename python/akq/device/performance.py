@@ -58,7 +58,7 @@ def assumed_activity(model, zero_fraction: float) -> dict[str, tuple[float, floa
 
 
 def _engine_activity(model) -> dict[str, tuple[float, float, float]]:
-    stats = model.statistics()
+    stats = model.statistics
     return {s.name: (s.input_events / s.samples, s.output_events / s.samples, s.synaptic_ops / s.samples)
             for s in stats.layers if s.samples}
 

@@ -27,7 +27,7 @@ def run_batches(model, inputs, batch_size: int, threads=None, quiet: bool = Fals
     outputs, totals = [], {}
     for start in progress(range(0, len(inputs), batch_size), "running", quiet or len(inputs) <= batch_size):
         outputs.append(run(inputs[start:start + batch_size], threads=threads))
-        for s in model.statistics().layers:
+        for s in model.statistics.layers:
             total = totals.setdefault(s.name, dict.fromkeys(_COUNTS, 0) | {"input_size": s.input_size})
             for key in _COUNTS:
                 total[key] += getattr(s, key)

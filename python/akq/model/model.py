@@ -5,45 +5,50 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _core
-from ..device.mapping import map_layers, np_count
+from ..device.mapping import map_layers
 from ..errors import ArgumentError, LayerError
 from . import files
 from .inference import Inference, Statistics
 from .layers import Layer, LayerType, layer_from_spec
 
-_SHORT_TYPE = {
-    LayerType.InputData: "InputData",
-    LayerType.InputConvolutional: "InputConv.",
-    LayerType.Convolutional: "Conv.",
-    LayerType.SeparableConvolutional: "Sep.Conv.",
-    LayerType.FullyConnected: "Fully.",
-}
-
-
 class Model:
     """A sequence of integer layers: the first is InputData or InputConvolutional.
 
-    Build one by hand with `Model()` and `add(layer)`, get one from `akq.convert()`, or load one with
-    `akq.load_model(path)`. Run it with `forward`, `predict` and `evaluate` (C++ engine, bit-exact with
-    the Akida 1.0 software reference), map it with `map(akq.AKD1000())`, store it with `save(path)`.
+    Build one by hand with `Model()` and `add(layer)` or `Model(layers=[...])`, get one from
+    `akq.convert()`, or load one with `Model(filename)` / `akq.load_model(path)`. Run it with `forward`,
+    `predict` and `evaluate` (C++ engine, bit-exact with the Akida 1.0 software reference), map it with
+    `map(akq.AKD1000())`, store it with `save(path)`. akida's Model methods work too (model/akida_api.py).
     """
 
-    def __init__(self, layers=None):
+    def __init__(self, filename=None, layers=None):
         self._layers: list[Layer] = []
         self._inference = None  # the compiled engine, rebuilt after any change
         self.sequences = None  # set by map()
         self._learning = None  # akq/learning.py LearningState once compiled for learning
+        if isinstance(filename, (list, tuple)):  # Model([layers]): the list given positionally
+            filename, layers = None, filename
+        if filename is not None:  # akida's Model(filename), here a .akq file
+            loaded = load_model(filename)
+            self._layers, self._learning = loaded._layers, loaded._learning
+            for layer in self._layers:
+                layer._model = self
+            return
         try:
             layers = [] if layers is None else list(layers)
         except TypeError:
             raise ArgumentError(f"Model expects a list of akq layers, got {type(layers).__name__}") from None
-        try:
-            for layer in layers:
-                self.add(layer)
-        except Exception:
-            for layer in self._layers:  # the model is discarded: its layers can go into another one
-                layer._model = None
-            raise
+        for layer in layers:
+            if not isinstance(layer, Layer):
+                raise LayerError(f"Model expects akq layers (e.g. akq.Convolutional), got {type(layer).__name__}")
+        if layers:
+            from .akida_api import add_layers
+
+            try:
+                add_layers(self, layers)
+            except Exception:
+                for layer in self._layers:  # the model is discarded: its layers can go into another one
+                    layer._model = None
+                raise
 
     # -- structure -------------------------------------------------------------------------------
     def add(self, layer: Layer) -> None:
@@ -115,6 +120,16 @@ class Model:
     def layers(self) -> list[Layer]:
         return list(self._layers)
 
+    def get_layer_count(self) -> int:
+        return len(self._layers)
+
+    def pop_layer(self) -> None:
+        """Remove the last layer (its variables go with it)."""
+        if not self._layers:
+            raise LayerError("pop_layer on an empty model")
+        self._layers.pop()._model = None
+        self._invalidate()
+
     def get_layer(self, name) -> Layer:
         """The layer called `name` (or at index `name` if it is an int)."""
         if isinstance(name, (int, np.integer)) and not isinstance(name, (bool, np.bool_)):
@@ -152,6 +167,7 @@ class Model:
         """Top-1 accuracy of the model's outputs against integer `labels`."""
         return self._engine().evaluate(inputs, labels, threads)
 
+    @property
     def statistics(self) -> Statistics:
         """Per-layer events, sparsity and synaptic operations of the last forward pass."""
         return self._engine().statistics()
@@ -190,6 +206,13 @@ class Model:
 
         add_classes(self, num_add_classes, seed)
 
+    @property
+    def metrics(self):
+        """The last inference's frames and, once mapped, its estimated chip clocks and frames/s."""
+        from .akida_api import metrics
+
+        return metrics(self)
+
     # -- files: model/files.py -------------------------------------------------------------------
     def save(self, path) -> None:
         """Write the model to a .akq file (atomically: an interrupted save leaves no corrupt file)."""
@@ -203,6 +226,40 @@ class Model:
     def from_bytes(cls, data: bytes) -> "Model":
         """A model from .akq bytes (validated; ModelFileError if truncated or corrupted)."""
         return cls._from_spec(files.spec_from_bytes(data))
+
+    def to_buffer(self) -> bytes:
+        """The model as bytes (akq's .akq format; `Model.from_bytes` reads them back)."""
+        return self.to_bytes()
+
+    # -- akida's model dictionary and attributes: model/akida_api.py -----------------------------
+    def to_dict(self) -> dict:
+        """akida 2.4.0's dictionary of this model (`akida.Model.from_dict` reads it)."""
+        from .akida_api import model_to_dict
+
+        return model_to_dict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Model":
+        from .akida_api import model_from_dict
+
+        return model_from_dict(data)
+
+    def to_json(self) -> str:
+        from .akida_api import model_to_json
+
+        return model_to_json(self)
+
+    @classmethod
+    def from_json(cls, text: str) -> "Model":
+        from .akida_api import model_from_json
+
+        return model_from_json(text)
+
+    @property
+    def ip_version(self):
+        from .akida_api import IpVersion
+
+        return IpVersion.v1
 
     def __reduce__(self):
         return (Model.from_bytes, (self.to_bytes(),))
@@ -218,8 +275,8 @@ class Model:
     def map(self, device, hw_only: bool = False, mode: str = "minimal") -> None:
         """Allocate the layers to the neural processors of `device` (e.g. akq.AKD1000()).
 
-        mode "minimal" uses as few NPs as each layer needs (the reference mapper); "all_nps" then spreads
-        the busiest layers over the free NPs for throughput (the default of later akida releases).
+        mode "minimal" uses as few NPs as each layer needs (the reference mapper); "all_nps" then caps the
+        filters per NP of every convolution as low as the 78 NPs allow (the default of later akida releases).
         """
         if not self._layers:
             raise LayerError("cannot map an empty model: add layers first")
@@ -228,32 +285,12 @@ class Model:
             layer.mapping = mappings.get(layer.name)
 
     def summary(self) -> str:
-        """Print (and return) a table of the layers: type, output shape, kernel shapes; once mapped, the
-        sequences (with program size) and the NPs of every layer (N/A on the HRC or in software)."""
-        mapped = self.sequences is not None
-        head = f"Model: input {self.input_shape} -> output {self.output_shape}, {len(self._layers)} layers"
-        groups = [("", self._layers)]
-        if mapped:
-            head += f", {len(self.sequences)} sequences, {np_count(self)} NPs"
-            groups = [("", [l for l in self._layers if l._type == LayerType.InputData])]
-            groups += [(f"{s.name} ({s.backend.name})"
-                        + (f" - size: {s.program_size} bytes" if s.program_size is not None else ""), s.layers)
-                       for s in self.sequences]
-        lines = [head, f"{'Layer (type)':<40}{'Output shape':<18}{'Kernel shape':<20}" + ("NPs" if mapped else "")]
-        for title, layers in groups:
-            if title:
-                lines.append(title)
-            for layer in layers:
-                kernel = "" if layer._type == LayerType.InputData else str(tuple(layer._spec.weights.shape))
-                row = f"{layer.name + ' (' + _SHORT_TYPE[layer._type] + ')':<40}{list(layer.output_dims)!s:<18}"
-                nps = "" if not mapped or layer._type == LayerType.InputData else "N/A"
-                if layer.mapping is not None and layer._type != LayerType.InputConvolutional:
-                    nps = str(len(layer.mapping.nps))
-                lines.append(f"{row}{kernel:<20}{nps}")
-                if layer._type == LayerType.SeparableConvolutional:
-                    lines.append(f"{'':<58}{tuple(layer._spec.weights_pw.shape)!s:<20}")
-        text = "\n".join(lines)
-        print(text)
+        """Print (and return) akida's summary: the model table, then every sequence with its program size
+        and the NPs of each layer (N/A on the HRC or in software); unmapped, one software sequence."""
+        from .akida_api import summary_text
+
+        text = summary_text(self)
+        print(text, end="")
         return text
 
     def __repr__(self):
