@@ -99,7 +99,9 @@ INPUTS = st.one_of(ARRAYS, ANY, st.builds(lambda n: np.zeros((n, 6, 5, 1), np.ui
 
 @SETTINGS
 @given(activation=st.booleans(), method=st.sampled_from(["forward", "predict", "evaluate", "statistics",
-                                                         "get_layer", "map", "summary", "add", "from_bytes"]),
+                                                         "get_layer", "map", "summary", "add", "from_bytes",
+                                                         "pop_layer", "from_dict", "from_json", "compile", "fit",
+                                                         "predict_classes", "add_classes"]),
        first=st.one_of(INPUTS, SCALARS), second=ANY, third=st.one_of(INTS, ANY, st.none()))
 def test_model_methods(activation, method, first, second, third):
     model = small_model(activation)
@@ -107,12 +109,19 @@ def test_model_methods(activation, method, first, second, third):
         "forward": lambda: model.forward(first, threads=third),
         "predict": lambda: model.predict(first, threads=third),
         "evaluate": lambda: model.evaluate(first, second, threads=third),
-        "statistics": lambda: (model.forward(np.zeros((1, 6, 5, 1), np.uint8)), model.statistics()),
+        "statistics": lambda: (model.forward(np.zeros((1, 6, 5, 1), np.uint8)), model.statistics),
         "get_layer": lambda: model.get_layer(first),
         "map": lambda: model.map(akq.AKD1000() if isinstance(first, bool) else first, hw_only=second, mode=third),
         "summary": lambda: (model.map(akq.AKD1000()), model.summary()),
         "add": lambda: model.add(first),
         "from_bytes": lambda: akq.Model.from_bytes(first),
+        "pop_layer": lambda: (model.pop_layer(), model.get_layer_count(), model.to_buffer()),
+        "from_dict": lambda: akq.Model.from_dict(first if isinstance(first, bool) else {**model.to_dict(), "x": second}),
+        "from_json": lambda: akq.Model.from_json(first),
+        "compile": lambda: model.compile(first, seed=third),
+        "fit": lambda: model.fit(first, second),
+        "predict_classes": lambda: model.predict_classes(first, num_classes=third),
+        "add_classes": lambda: model.add_classes(first),
     }
     check(calls[method])
     check(lambda: akq.check_hardware(first))

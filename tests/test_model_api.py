@@ -168,3 +168,12 @@ def test_variable_names_of_other_types_are_layer_errors():
     for name in (np.array([], np.uint8), None, 3):
         with pytest.raises(LayerError, match="has no variable"):
             fc.get_variable(name)
+
+
+def test_found_by_the_property_test():
+    """from_json of bytes that are not UTF-8, predict_classes on an empty batch (tests/test_api_hypothesis.py)."""
+    with pytest.raises(LayerError, match="from_json expects the JSON text"):
+        akq.Model.from_json(b"\x80")
+    model = akq.Model([akq.InputData((4, 4, 1)), akq.FullyConnected(3, activation=False)])
+    model.get_layer(1).set_variable("act_step", np.ones(3, np.float32))
+    assert model.predict_classes(np.zeros((0, 4, 4, 1), np.uint8)).shape == (0,)

@@ -127,7 +127,7 @@ def predict_classes(model, inputs, num_classes=0, batch_size=0) -> np.ndarray:
         raise InputError(f"predict_classes: num_classes must be an int in [0, {units}] (0: one class per unit), "
                          f"got {num_classes!r}")
     outputs = model.forward(inputs) if model._engine().last_has_activation else model.predict(inputs)
-    best = outputs.reshape(outputs.shape[0], -1).argmax(axis=1)
+    best = outputs.reshape(len(outputs), units).argmax(axis=1)  # (0, units) for an empty batch
     return best // (units // (num_classes or units))
 
 

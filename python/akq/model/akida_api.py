@@ -177,7 +177,7 @@ def model_to_json(model) -> str:
 def model_from_json(text: str):
     try:
         data = json.loads(text)
-    except (TypeError, json.JSONDecodeError) as error:
+    except (TypeError, ValueError) as error:  # ValueError: JSONDecodeError, or bytes that are not UTF-8
         raise LayerError(f"from_json expects the JSON text of an akida model: {error}") from None
     return model_from_dict(data)
 
