@@ -120,10 +120,9 @@ def _layer_from_dict(entry: dict):
     return classes[kind](kernel, p["filters"], **kwargs)
 
 
-def model_from_dict(data: dict):
-    """The akq.Model of an akida 2.4.0 model dictionary (LayerError if it is not an Akida 1.0 model)."""
-    from .model import Model
-
+def add_from_dict(model, data: dict) -> None:
+    """Add to the empty `model` the layers of an akida 2.4.0 model dictionary (LayerError if it is not an
+    Akida 1.0 model)."""
     if not isinstance(data, dict) or "layers" not in data:
         raise LayerError("from_dict expects an akida model dictionary with a 'layers' list")
     if data.get("Akida version") != AKIDA_FORMAT:
@@ -131,13 +130,11 @@ def model_from_dict(data: dict):
                          f"of akida {AKIDA_FORMAT}")
     if data.get("IP version", "v1") != "v1":
         raise LayerError(f"IP version {data['IP version']!r} is not Akida 1.0 (v1)")
-    model = Model()
     for entry in data["layers"]:
         model.add(_layer_from_dict(entry))
         layer = model.layers[-1]
         for name, variable in entry.get("variables", {}).items():
             layer.set_variable(name, np.asarray(variable["data"], _VARIABLE_DTYPES.get(name, np.float32)))
-    return model
 
 
 _SPEC_FIELDS = ("name", "type", "input_dims", "kernel_size", "kernel_stride", "filters", "padding", "pool_type",
@@ -174,12 +171,12 @@ def model_to_json(model) -> str:
     return json.dumps(model_to_dict(model), indent=2)
 
 
-def model_from_json(text: str):
+def dict_from_json(text: str) -> dict:
+    """The model dictionary of akida's `to_json` text."""
     try:
-        data = json.loads(text)
+        return json.loads(text)
     except (TypeError, ValueError) as error:  # ValueError: JSONDecodeError, or bytes that are not UTF-8
         raise LayerError(f"from_json expects the JSON text of an akida model: {error}") from None
-    return model_from_dict(data)
 
 
 # -- summary ---------------------------------------------------------------------------------------

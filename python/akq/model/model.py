@@ -240,9 +240,12 @@ class Model:
 
     @classmethod
     def from_dict(cls, data: dict) -> "Model":
-        from .akida_api import model_from_dict
+        """The model of an akida 2.4.0 model dictionary (`akida.Model.to_dict` writes one)."""
+        from .akida_api import add_from_dict
 
-        return model_from_dict(data)
+        model = cls()
+        add_from_dict(model, data)
+        return model
 
     def to_json(self) -> str:
         from .akida_api import model_to_json
@@ -251,9 +254,10 @@ class Model:
 
     @classmethod
     def from_json(cls, text: str) -> "Model":
-        from .akida_api import model_from_json
+        """The model of akida's `to_json` text."""
+        from .akida_api import dict_from_json
 
-        return model_from_json(text)
+        return cls.from_dict(dict_from_json(text))
 
     @property
     def ip_version(self):
