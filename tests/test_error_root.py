@@ -8,19 +8,27 @@ from pathlib import Path
 import akq
 
 PACKAGE = Path(akq.__file__).parent
-# the two built-in raises that are protocol, not errors: abstract methods and module attribute lookup
-ALLOWED = {"NotImplementedError", "AttributeError"}
+# built-in raises that are protocol, not errors: abstract methods, attribute and item lookup
+PROTOCOL = {"NotImplementedError": None, "AttributeError": "__getattr__", "KeyError": "__getitem__"}
+
+
+def _bare_raises(node, function=None):
+    """(line, exception name) of every `raise BuiltinError(...)` outside its protocol method."""
+    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        function = node.name
+    if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
+        name = node.exc.func.id
+        if isinstance(getattr(builtins, name, None), type) and not (
+                name in PROTOCOL and PROTOCOL[name] in (None, function)):
+            yield node.lineno, name
+    for child in ast.iter_child_nodes(node):
+        yield from _bare_raises(child, function)
 
 
 def test_no_module_raises_a_bare_built_in_exception():
-    bare = []
-    for path in sorted(PACKAGE.rglob("*.py")):
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
-            if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call) and isinstance(node.exc.func, ast.Name):
-                name = node.exc.func.id
-                if isinstance(getattr(builtins, name, None), type) and name not in ALLOWED:
-                    bare.append(f"{path.relative_to(PACKAGE)}:{node.lineno} raises {name}")
-    assert not bare, "raise an akq.errors class instead:\n" + "\n".join(bare)
+    bare = {f"{path.relative_to(PACKAGE)}:{line} raises {name}"
+            for path in sorted(PACKAGE.rglob("*.py")) for line, name in _bare_raises(ast.parse(path.read_text()))}
+    assert not bare, "raise an akq.errors class instead:\n" + "\n".join(sorted(bare))
 
 
 def test_every_akq_error_keeps_a_built_in_base():
