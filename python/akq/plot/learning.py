@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from .figure import save_figure
 
 
 def plot_learning_curve(accuracy: dict[int, tuple[float, float]], path, chance: float, title: str) -> Path:
@@ -22,8 +23,4 @@ def plot_learning_curve(accuracy: dict[int, tuple[float, float]], path, chance: 
     axes.set_xticks(shots, [str(s) for s in shots])
     axes.legend(loc="lower right")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)

@@ -8,9 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
+
+from .figure import save_figure
 
 
 def plot_performance(performance, path, title: str | None = None) -> Path:
@@ -45,8 +46,4 @@ def plot_performance(performance, path, title: str | None = None) -> Path:
     fig.suptitle(title or f"{performance.nps} NPs, {performance.frame_cycles:,.0f} cycles/frame, "
                           f"{performance.frames_per_s:.1f} frames/s (bottleneck {performance.bottleneck_layer})")
     fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)

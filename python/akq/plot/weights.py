@@ -11,20 +11,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
 from ..errors import QuantizationError
+from .figure import save_figure
 
 _MAX_LABELLED_BARS = 16  # bars are labelled with their value up to this many
-
-
-def _save(fig: Figure, path) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=100)
-    return path
 
 
 def plot_discretized_weights(w, wq, path, xlim=None, title: str | None = None) -> Path:
@@ -68,7 +60,7 @@ def plot_discretized_weights(w, wq, path, xlim=None, title: str | None = None) -
         ax.set_ylabel("count")
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 @dataclass(frozen=True)
@@ -190,4 +182,4 @@ def plot_weight_stats(model_or_stats, path) -> Path:
         sf_ax.set_xticks(channels if len(channels) <= 16 else channels[:: max(1, len(channels) // 8)])
     axes[-1][0].set_xlabel("integer weight")
     axes[-1][1].set_xlabel("output channel")
-    return _save(fig, path)
+    return save_figure(fig, path)

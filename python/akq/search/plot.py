@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+
+from ..plot.figure import save_figure
 
 
 def plot_sweep(result, path, title: str | None = None) -> Path:
@@ -40,8 +41,4 @@ def plot_sweep(result, path, title: str | None = None) -> Path:
     fig.suptitle(title or f"akq sweep: {len(result.rows)} configurations, {len(front)} on the Pareto front")
     fig.text(0.5, 0.01, "labels: " + "/".join(keys), ha="center", fontsize=8)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    FigureCanvasAgg(fig)
-    fig.savefig(path, dpi=100)
-    return path
+    return save_figure(fig, path)
