@@ -152,11 +152,60 @@ def test_learning_matches_akida_bit_for_bit():
     assert compared == CONFIGS
 
 
-def test_to_akida_exports_the_learned_weights_without_learning_state():
-    model = akq.Model([akq.InputData((1, 1, 24), input_bits=1), akq.FullyConnected(4, weights_bits=1, activation=False)])
-    model.compile(akq.AkidaUnsupervised(6, num_classes=2), seed=3)
-    inputs = (np.random.default_rng(3).random((8, 1, 1, 24)) < 0.5).astype(np.uint8)
-    model.fit(inputs, np.arange(8) % 2)
-    exported = model.to_akida()
-    assert exported.learning is None
-    np.testing.assert_array_equal(exported.forward(inputs), model.forward(inputs))
+TRANSFERS = 40
+
+
+def _fit_alone(model, rng, make):
+    count = int(rng.integers(1, 9))
+    labels = _labels(rng, count, int(model.learning.num_classes))
+    model.fit(make(count)) if labels is None else model.fit(make(count), labels)  # akida's fit takes no None
+
+
+def _grow(rng, model):
+    if rng.random() < 0.3:
+        model.add_classes(int(rng.integers(1, 3)))
+
+
+def _go_on_together(model, reference, rng, make, what):
+    for name in ("num_weights", "num_classes", "initial_plasticity", "min_plasticity", "plasticity_decay",
+                 "learning_competition"):
+        assert getattr(model.learning, name) == getattr(reference.learning, name), f"{what}: {name}"
+    _assert_same(model, reference, what)
+    for call in range(int(rng.integers(2, 5))):
+        _fit(model, reference, rng, make, f"{what}, fit {call}")
+
+
+def test_to_akida_carries_the_learning_state():
+    """akq learns, exports; both go on learning bit for bit (the swap counter restarts on both sides)."""
+    rng = np.random.default_rng(12)
+    for config in range(TRANSFERS):
+        model, _, make = _models(rng)
+        for _ in range(int(rng.integers(1, 4))):
+            _fit_alone(model, rng, make)
+        _grow(rng, model)
+        _fit_alone(model, rng, make)
+        _go_on_together(model, model.to_akida(), rng, make, f"config {config} after to_akida")
+
+
+def test_from_akida_carries_the_learning_state(tmp_path):
+    """akida learns; from_akida of the model and of its .fbz go on learning bit for bit with it."""
+    rng = np.random.default_rng(21)
+    for config in range(TRANSFERS):
+        _, reference, make = _models(rng)
+        for _ in range(int(rng.integers(1, 4))):
+            _fit_alone(reference, rng, make)
+        _grow(rng, reference)
+        _fit_alone(reference, rng, make)
+        path = tmp_path / f"learned{config}.fbz"
+        reference.save(str(path))
+        _go_on_together(akq.from_akida(reference), reference, rng, make, f"config {config} after from_akida")
+        _go_on_together(akq.from_akida(path), akida.Model(str(path)), rng, make, f"config {config} from .fbz")
+
+
+def test_from_akida_refuses_a_learning_state_akq_cannot_learn_with():
+    reference = akida.Model()
+    reference.add(akida.InputData(input_shape=(1, 1, 8), input_bits=1))
+    reference.add(akida.FullyConnected(units=2, weights_bits=1, activation=True))
+    reference.compile(akida.AkidaUnsupervised(num_weights=3))
+    with pytest.raises(akq.errors.AkidaCompatibilityError, match="compiled for learning"):
+        akq.from_akida(reference)

@@ -1,19 +1,25 @@
 """akq.Model <-> akida.Model through akida's public Python API, Akida 1.0 layers only (docs/deployment.md).
 
 Layers are built with akida's layer classes and filled with `set_variable`; the way back reads each
-layer's `parameters` and `get_variable`. No TensorFlow here: an engine-only install with akida suffices.
+layer's `parameters` and `get_variable`. A model compiled for edge learning is compiled on the other
+side with the same optimizer parameters and learning variables (docs/learning.md). No TensorFlow
+here: an engine-only install with akida suffices.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from ..errors import AkidaCompatibilityError, AkidaNotInstalledError, ModelFileError, NotAnAkidaModelError
+from ..errors import (AkidaCompatibilityError, AkidaNotInstalledError, LearningError, ModelFileError,
+                      NotAnAkidaModelError)
 
 import numpy as np
 
 INSTALL_HINT = "install BrainChip's akida runtime with: pip install 'akq[akida]'"
 AKIDA1_TYPES = ("InputData", "InputConvolutional", "Convolutional", "SeparableConvolutional", "FullyConnected")
+LEARNING_VARIABLES = ("threshold_learning", "thswap")
+OPTIMIZER_PARAMETERS = ("num_weights", "num_classes", "initial_plasticity", "min_plasticity", "plasticity_decay",
+                        "learning_competition")
 
 
 def import_akida():
@@ -73,14 +79,26 @@ def to_akida(model):
             result.add(getattr(akida, kind)(**_akida_kwargs(akida, layer)))
             target = result.layers[-1]
             for name in layer.variables:
-                if name not in ("threshold_learning", "thswap"):  # learning state is not carried (docs/learning.md)
+                if name not in LEARNING_VARIABLES:  # exist on the akida side only once compiled
                     target.set_variable(name, layer.get_variable(name))
         except (RuntimeError, ValueError, TypeError) as error:
             raise AkidaCompatibilityError(
                 f"layer '{layer.name}' ({kind}): akida {akida.__version__} refuses it ({error}); change this "
                 "layer's parameters or variables to values the Akida 1.0 layers take (docs/deployment.md)"
             ) from error
+    if model.learning is not None:
+        parameters = {name: getattr(model.learning, name) for name in OPTIMIZER_PARAMETERS}
+        result.compile(akida.AkidaUnsupervised(**parameters))
+        _copy_learning_state(model.layers[-1], result.layers[-1])
     return result
+
+
+def _copy_learning_state(source, target) -> None:
+    """Give `target` the weights and learning variables of `source`, and restart the swap counter of
+    both (set_variable restarts it, docs/learning.md), so that the two go on learning identically."""
+    for name in ("weights", *LEARNING_VARIABLES):
+        target.set_variable(name, source.get_variable(name))
+    source.set_variable("thswap", source.get_variable("thswap"))
 
 
 # -- akida -> akq ----------------------------------------------------------------------------------
@@ -150,5 +168,22 @@ def from_akida(model_or_path):
         model.add(_akq_layer(akida, layer))
         target = model.layers[-1]
         for name in layer.get_variable_names():
-            target.set_variable(name, layer.get_variable(name))
+            if name not in LEARNING_VARIABLES:
+                target.set_variable(name, layer.get_variable(name))
+    if source.learning is not None:
+        _compile_like(akq, model, source)
     return model
+
+
+def _compile_like(akq, model, source) -> None:
+    """Compile akq `model` for learning as the akida model `source` is, with its learning state."""
+    parameters = {name: getattr(source.learning, name) for name in OPTIMIZER_PARAMETERS}
+    for name in ("num_weights", "num_classes"):  # akida reports them as floats
+        parameters[name] = int(parameters[name])
+    try:
+        model.compile(akq.AkidaUnsupervised(**parameters))
+    except LearningError as error:
+        raise AkidaCompatibilityError(
+            f"the akida model is compiled for learning as akq cannot learn ({error}); compile it with "
+            "num_classes >= 1 on a last layer without activation") from error
+    _copy_learning_state(source.layers[-1], model.layers[-1])
