@@ -14,13 +14,20 @@ mkdir -p "$out/artifacts" "$out/corpus-$harness" "$out/obj"
 CXX=${CXX:-clang++}
 flags=(-std=c++17 -g -O1 -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined -Icsrc)
 
-# Compile the parts of the core the harnesses use, once per change (kernels_avx2.cpp with its
+# Compile the parts of the core the harnesses use, once per change (each kernel family with its
 # instruction set, as CMake does).
+avx2=(-mavx2 -mfma -mbmi2)
+avx512=("${avx2[@]}" -mavx512f -mavx512bw -mavx512vl)
 objects=()
-for src in csrc/akq/model.cpp $(find csrc/akq/io csrc/akq/engine -name '*.cpp' | sort); do
+for src in csrc/akq/model.cpp csrc/akq/simd.cpp $(find csrc/akq/io csrc/akq/engine -name '*.cpp' | sort); do
   obj="$out/obj/$(echo "${src%.cpp}" | tr / _).o"
   extra=()
-  [[ $src == */kernels_avx2.cpp ]] && extra=(-mavx2 -mfma -mbmi2)
+  case $src in
+    */kernels_avx2.cpp) extra=("${avx2[@]}") ;;
+    */kernels_avx_vnni.cpp) extra=("${avx2[@]}" -mavxvnni) ;;
+    */kernels_avx512.cpp) extra=("${avx512[@]}") ;;
+    */kernels_avx512_vnni.cpp) extra=("${avx512[@]}" -mavx512vnni) ;;
+  esac
   if [[ ! -f $obj || -n $(find "$src" csrc/akq -name '*.hpp' -newer "$obj" -print -quit) || $src -nt $obj ]]; then
     "$CXX" "${flags[@]}" "${extra[@]}" -c "$src" -o "$obj"
   fi

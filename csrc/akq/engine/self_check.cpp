@@ -17,7 +17,8 @@ struct Lcg {
     uint32_t state = 12345;
     int32_t next(int32_t lo, int32_t hi) {  // in [lo, hi]
         state = state * 1664525u + 1013904223u;
-        return lo + static_cast<int32_t>((state >> 8) % static_cast<uint32_t>(hi - lo + 1));
+        const auto span = static_cast<uint64_t>(int64_t{hi} - lo + 1);  // up to 2^32: no int32 overflow
+        return static_cast<int32_t>(lo + static_cast<int64_t>((state >> 8) % span));
     }
 };
 
