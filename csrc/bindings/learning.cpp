@@ -1,6 +1,6 @@
 // Edge learning of the last layer (csrc/akq/engine/learning.hpp): compile, add_classes and fit (the
 // optimizer's LearningParams are bound with ModelSpec in model.cpp). Argument checks with readable
-// messages live in python/akq/learning.py.
+// messages live in python/akq/model/learning.py.
 #include "akq/engine/learning.hpp"
 
 #include <pybind11/stl.h>

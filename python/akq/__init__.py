@@ -39,8 +39,7 @@ _LAZY = {
     "load_partial_weights": "interop.legacy_h5",
     "sweep": "search",
     "SweepResult": "search",
-    "learning": None,
-    "AkidaUnsupervised": "learning",
+    "AkidaUnsupervised": "model.learning",
 }
 
 __all__ = ["AkqError", "__version__", *_LAZY]

@@ -170,7 +170,7 @@ class Layer:
         names = ["weights", "threshold", "act_step"]
         if self._type == LayerType.SeparableConvolutional:
             names.insert(1, "weights_pw")
-        if len(self._spec.thswap):  # a last layer compiled for learning (akq/learning.py)
+        if len(self._spec.thswap):  # a last layer compiled for learning (model/learning.py)
             names += ["threshold_learning", "thswap"]
         return names
 

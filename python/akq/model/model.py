@@ -8,6 +8,7 @@ from .. import _core
 from ..device.mapping import map_layers
 from ..errors import ArgumentError, LayerError
 from . import files
+from . import learning as edge_learning
 from .inference import Inference, Statistics
 from .layers import Layer, LayerType, layer_from_spec
 
@@ -24,7 +25,7 @@ class Model:
         self._layers: list[Layer] = []
         self._inference = None  # the compiled engine, rebuilt after any change
         self.sequences = None  # set by map()
-        self._learning = None  # akq/learning.py LearningState once compiled for learning
+        self._learning = None  # model/learning.py LearningState once compiled for learning
         if isinstance(filename, (list, tuple)):  # Model([layers]): the list given positionally
             filename, layers = None, filename
         if filename is not None:  # akida's Model(filename), here a .akq file
@@ -95,9 +96,7 @@ class Model:
             layer._model = model
             model._layers.append(layer)
         if model_spec.learning is not None:
-            from ..learning import LearningState
-
-            model._learning = LearningState(model_spec.learning)
+            model._learning = edge_learning.LearningState(model_spec.learning)
         return model
 
     @property
@@ -172,39 +171,31 @@ class Model:
         """Per-layer events, sparsity and synaptic operations of the last forward pass."""
         return self._engine().statistics()
 
-    # -- edge learning: akq/learning.py ----------------------------------------------------------
+    # -- edge learning: model/learning.py -------------------------------------------------------
     def compile(self, optimizer, seed: int = 0) -> None:
         """Prepare the last layer for learning with `optimizer` (akq.AkidaUnsupervised); its initial
         binary weights are drawn from `seed`."""
-        from ..learning import compile
-
-        compile(self, optimizer, seed)
+        edge_learning.compile(self, optimizer, seed)
 
     @property
     def learning(self):
         """The AkidaUnsupervised optimizer the model was compiled with, or None."""
-        from ..learning import AkidaUnsupervised
-
-        return None if self._learning is None else AkidaUnsupervised._from_params(self._learning.params)
+        if self._learning is None:
+            return None
+        return edge_learning.AkidaUnsupervised._from_params(self._learning.params)
 
     def fit(self, inputs, input_labels=None, batch_size: int = 0) -> np.ndarray:
         """Learn from `inputs` one after the other (labels: one per input, one for all, or None);
         returns the last layer's int32 potentials of each input before its update."""
-        from ..learning import fit
-
-        return fit(self, inputs, input_labels, batch_size)
+        return edge_learning.fit(self, inputs, input_labels, batch_size)
 
     def predict_classes(self, inputs, num_classes: int = 0, batch_size: int = 0) -> np.ndarray:
         """Class of each input: best unit // (units // num_classes); num_classes=0: one per unit."""
-        from ..learning import predict_classes
-
-        return predict_classes(self, inputs, num_classes, batch_size)
+        return edge_learning.predict_classes(self, inputs, num_classes, batch_size)
 
     def add_classes(self, num_add_classes: int, seed: int = 0) -> None:
         """Add classes of new learning units (weights drawn from `seed`), keeping the learned ones."""
-        from ..learning import add_classes
-
-        add_classes(self, num_add_classes, seed)
+        edge_learning.add_classes(self, num_add_classes, seed)
 
     @property
     def metrics(self):

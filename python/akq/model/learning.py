@@ -12,8 +12,9 @@ import numbers
 
 import numpy as np
 
-from . import _core
-from .errors import InputError, LearningError, LearningStateError
+from .. import _core
+from ..errors import InputError, LearningError, LearningStateError
+from .inference import Inference
 
 _PLASTICITY = ("initial_plasticity", "learning_competition", "min_plasticity", "plasticity_decay")
 
@@ -101,8 +102,6 @@ def fit(model, inputs, input_labels=None, batch_size=0) -> np.ndarray:
     """Learn from `inputs` in order; int32 potentials (N, 1, 1, units) of each before its update.
 
     `batch_size` is checked and changes nothing: a batch learns exactly as its samples one by one."""
-    from .model.inference import Inference
-
     state = _compiled(model, "fit")
     _batch_size(batch_size)
     if state.backbone is None:
