@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..errors import (AkidaCompatibilityError, AkidaNotInstalledError, LearningError, ModelFileError,
                       NotAnAkidaModelError)
-
-import numpy as np
+from ..model.akida_api import layer_from_parameters
 
 INSTALL_HINT = "install BrainChip's akida runtime with: pip install 'akq[akida]'"
 AKIDA1_TYPES = ("InputData", "InputConvolutional", "Convolutional", "SeparableConvolutional", "FullyConnected")
@@ -118,43 +119,22 @@ def _load(akida, source):
     return source
 
 
-def _pair(p, first: str, second: str) -> tuple[int, int]:
-    return int(getattr(p, first)), int(getattr(p, second))
-
-
 def _akq_layer(akida, layer):
     """The akq layer with the parameters of akida `layer` (no variables yet)."""
-    import akq
-
     p, kind, name = layer.parameters, layer.parameters.layer_type.name, layer.name
     if kind not in AKIDA1_TYPES:
         raise AkidaCompatibilityError(
             f"layer '{name}' is an Akida 2.0 {kind} layer (a quantizeml / cnn2snn 2.x model); akq targets "
             f"Akida 1.0 (AKD1000) and reads only {', '.join(AKIDA1_TYPES)}: quantize and convert the Keras "
             "model with akq")
-    if "input_signed" in dir(p) and p.input_signed:  # LayerParams raise ValueError for absent keys
+    keys = [key for key in dir(p) if not key.startswith("_")]  # LayerParams raise ValueError for absent keys
+    if "input_signed" in keys and p.input_signed:
         raise AkidaCompatibilityError(f"layer '{name}' ({kind}) takes signed inputs, which akq does not model; "
                                       "use unsigned inputs (input_signed=False)")
-    if kind in ("InputData", "InputConvolutional"):
-        shape = (int(p.input_width), int(p.input_height), int(p.input_channels))
-    if kind == "InputData":
-        return akq.InputData(shape, input_bits=int(p.input_bits), name=name)
-    common = {"name": name, "weights_bits": int(p.weights_bits), "activation": bool(p.activation),
-              "act_bits": int(p.act_bits)}
-    if kind == "FullyConnected":
-        return akq.FullyConnected(int(p.units), **common)
-    padding = akida.Padding(p.padding).name
-    if padding not in akq.Padding.__members__:
-        raise AkidaCompatibilityError(f"layer '{name}' ({kind}): padding {padding} has no Akida 1.0 equivalent; "
-                                      "use Same or Valid")
-    common |= {"kernel_stride": _pair(p, "stride_x", "stride_y"), "padding": akq.Padding.__members__[padding],
-               "pool_type": akq.PoolType.__members__[akida.PoolType(p.pool_type).name],
-               "pool_size": _pair(p, "pooling_width", "pooling_height"),
-               "pool_stride": _pair(p, "pooling_stride_x", "pooling_stride_y")}
-    kernel, filters = _pair(p, "kernel_width", "kernel_height"), int(p.filters)
-    if kind == "InputConvolutional":
-        return akq.InputConvolutional(shape, kernel, filters, padding_value=int(p.padding_value), **common)
-    return getattr(akq, kind)(kernel, filters, **common)
+    if "padding" in keys and akida.Padding(p.padding).name not in ("Same", "Valid"):
+        raise AkidaCompatibilityError(f"layer '{name}' ({kind}): padding {akida.Padding(p.padding).name} has no "
+                                      "Akida 1.0 equivalent; use Same or Valid")
+    return layer_from_parameters(name, {key: int(getattr(p, key)) for key in keys} | {"layer_type": kind})
 
 
 def from_akida(model_or_path):

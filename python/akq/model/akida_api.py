@@ -90,10 +90,11 @@ def model_to_dict(model) -> dict:
             "input_shape": list(model.input_shape), "output_shape": list(model.output_shape)}
 
 
-def _layer_from_dict(entry: dict):
+def layer_from_parameters(name: str, p):
+    """The akq layer (no variables yet) of akida layer parameters `p`, named as akida names them: a model
+    dictionary's "parameters" entry, or the same keys read from a live akida layer."""
     from . import layers as L
 
-    p, name = entry["parameters"], entry["name"]
     kind = p.get("layer_type")
     shape = (p.get("input_width"), p.get("input_height"), p.get("input_channels"))
     if kind == "InputData":
@@ -131,7 +132,7 @@ def add_from_dict(model, data: dict) -> None:
     if data.get("IP version", "v1") != "v1":
         raise LayerError(f"IP version {data['IP version']!r} is not Akida 1.0 (v1)")
     for entry in data["layers"]:
-        model.add(_layer_from_dict(entry))
+        model.add(layer_from_parameters(entry["name"], entry["parameters"]))
         layer = model.layers[-1]
         for name, variable in entry.get("variables", {}).items():
             layer.set_variable(name, np.asarray(variable["data"], _VARIABLE_DTYPES.get(name, np.float32)))
