@@ -97,16 +97,23 @@ void check_input_convolutional(const LayerSpec& l, Collector& c) {
               "follow the first convolution with a quantized ReLU");
 }
 
+// Input width and height at most kCnpMaxDim, for CNP and FNP layers alike; `width_fix` and
+// `height_fix` say what to change.
+void check_input_extent(const LayerSpec& l, Collector& c, const std::string& width_fix,
+                        const std::string& height_fix) {
+    if (l.input_dims[0] > kCnpMaxDim)
+        c.map("The maximum input width is " + to_string(kCnpMaxDim) + " (got " + to_string(l.input_dims[0]) + ")",
+              width_fix);
+    if (l.input_dims[1] > kCnpMaxDim)
+        c.map("The maximum input height is " + to_string(kCnpMaxDim) + " (got " + to_string(l.input_dims[1]) + ")",
+              height_fix);
+}
+
 // In the order the reference checks them (tests/test_device_differential.py).
 void check_cnp(const LayerSpec& l, Collector& c) {
     const bool separable = l.type == LayerType::SeparableConvolutional;
     const int32_t k = l.kernel_size[0];
-    if (l.input_dims[0] > kCnpMaxDim)
-        c.map("The maximum input width is " + to_string(kCnpMaxDim) + " (got " + to_string(l.input_dims[0]) + ")",
-              "downsample the input");
-    if (l.input_dims[1] > kCnpMaxDim)
-        c.map("The maximum input height is " + to_string(kCnpMaxDim) + " (got " + to_string(l.input_dims[1]) + ")",
-              "downsample the input");
+    check_input_extent(l, c, "downsample the input", "downsample the input");
     const bool square = l.kernel_size[0] == l.kernel_size[1];
     if (!square)
         c.map("Kernel width and height must be equal (got " + pair_text(l.kernel_size) + ")", "use a square kernel");
@@ -194,12 +201,8 @@ void check_cnp_capacity(const LayerSpec& l, int32_t input_bits, Collector& c) {
 }
 
 void check_fully_connected(const LayerSpec& l, Collector& c) {
-    if (l.input_dims[0] > kCnpMaxDim)
-        c.map("The maximum input width is " + to_string(kCnpMaxDim) + " (got " + to_string(l.input_dims[0]) + ")",
-              "reshape or downsample the input of this dense layer (axis 0 at most 4096)");
-    if (l.input_dims[1] > kCnpMaxDim)
-        c.map("The maximum input height is " + to_string(kCnpMaxDim) + " (got " + to_string(l.input_dims[1]) + ")",
-              "reshape or downsample the input of this dense layer (axis 1 at most 4096)");
+    check_input_extent(l, c, "reshape or downsample the input of this dense layer (axis 0 at most 4096)",
+                       "reshape or downsample the input of this dense layer (axis 1 at most 4096)");
     const int64_t inputs = static_cast<int64_t>(l.input_dims[0]) * l.input_dims[1] * l.input_dims[2];
     if (inputs > kFnpMaxInputs)
         c.map("Input dimensions are too large to fit in a FNP.  The maximum value is " + to_string(kFnpMaxInputs) +
