@@ -86,6 +86,24 @@ def test_random_model_runs_in_akida_and_round_trips(seed):
     assert_same_output(back.forward(x), model.forward(x))
 
 
+@pytest.mark.parametrize("kernel, stride, padding", [((1, 1), (2, 2), "Same"), ((1, 1), (3, 3), "Valid"),
+                                                     ((1, 1), (2, 1), "Same"), ((3, 1), (3, 2), "Valid")])
+def test_input_convolution_strided_past_its_kernel_runs_as_in_akida(kernel, stride, padding):
+    # akida builds (and runs in software) an InputConvolutional whose stride exceeds its kernel; its mapper
+    # refuses the kernel size only later, so akq takes such a layer in too
+    rng = np.random.default_rng(sum(kernel + stride))
+    reference = akida.Model()
+    reference.add(akida.InputConvolutional(input_shape=(11, 10, 3), kernel_size=kernel, kernel_stride=stride,
+                                           filters=5, padding=getattr(akida.Padding, padding), weights_bits=4,
+                                           act_bits=4, name="l0"))
+    layer = reference.layers[0]
+    layer.set_variable("weights", rng.integers(-7, 8, layer.get_variable("weights").shape).astype(np.int8))
+    layer.set_variable("threshold", rng.integers(-50, 50, 5).astype(np.int32))
+    layer.set_variable("act_step", rng.uniform(5, 40, 5).astype(np.float32))
+    x = rng.integers(0, 256, (4, 11, 10, 3)).astype(np.uint8)
+    assert_same_output(akq.from_akida(reference).forward(x), reference.forward(x))
+
+
 def test_fbz_path_loads_and_runs(tmp_path):
     model, x = exportable_random_model(7)
     model.to_akida().save(str(tmp_path / "m.fbz"))

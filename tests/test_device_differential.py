@@ -2,9 +2,8 @@
 
 Each model is mapped with hw_only=True by both: they must give the same sequences, passes, NP types and
 filters per NP, or refuse at the same layer for the same rule (akq's wording is its own). The reference
-runs in a child process with a timeout (its mapper hangs on some wide inputs); akq must answer every model.
-The models akq does not match yet are pinned in KNOWN_DIFFERENCES with the reason, and the test fails if
-that set changes either way (bench/device_differential.py runs thousands of models offline).
+runs in a child process with a timeout (its mapper hangs on some wide inputs); akq must answer every model
+(bench/device_differential.py runs thousands of models offline).
 """
 
 import pytest
@@ -15,24 +14,6 @@ akida = pytest.importorskip("akida", reason="the differential mapping test needs
                                              "(pip install akida==2.4.0)")
 
 SEED, COUNT = 20261201, 400
-
-# model index -> why akq differs (the capacity rules are fitted, the reference's are not published)
-KNOWN_DIFFERENCES = {
-    1: "reference ['l1', 'too_big'], akq maps",
-    45: "CNP split: the fitted capacity rule gives other NP counts",
-    90: "akq refuses (['l1', 'not_enough_nps']): the fitted capacity rule is too strict",
-    97: "the reference reports ['l3', 'pool_input'] first, akq ['l1', 'not_enough_nps']",
-    112: "CNP split: the fitted capacity rule gives other NP counts",
-    118: "the reference reports ['l1', 'pool_last'] first, akq ['l1', 'too_big']",
-    126: "the reference reports ['l1', 'too_big'] first, akq ['l1', 'pool_last']",
-    130: "akq refuses (['l1', 'too_big']): the fitted capacity rule is too strict",
-    135: "reference ['l0', 'hrc_kernel'], akq layer 'l0': a kernel_stride larger than the kernel is not supported",
-    205: "reference ['l1', 'too_big'], akq maps",
-    245: "the reference reports ['l1', 'gap_split'] first, akq ['l1', 'not_enough_nps']",
-    248: "the reference reports ['l1', 'not_enough_nps'] first, akq ['l1', 'too_big']",
-    342: "the reference reports ['l1', 'pool_last'] first, akq ['l1', 'stride_pool']",
-    365: "the reference reports ['l1', 'pool_last'] first, akq ['l1', 'one_channel']",
-}
 
 
 @pytest.fixture(scope="module")
@@ -47,10 +28,7 @@ def outcomes():
 def test_akq_maps_like_the_reference(outcomes):
     differing = {i: drm.difference(reference, ours) for i, (_, reference, ours) in enumerate(outcomes)}
     differing = {i: why for i, why in differing.items() if why is not None}
-    unexpected = {i: why for i, why in differing.items() if i not in KNOWN_DIFFERENCES}
-    assert not unexpected, "\n".join(f"model {i} {outcomes[i][0]}: {why}" for i, why in unexpected.items())
-    fixed = set(KNOWN_DIFFERENCES) - set(differing)
-    assert not fixed, f"models {sorted(fixed)} now agree: remove them from KNOWN_DIFFERENCES"
+    assert not differing, "\n".join(f"model {i} {outcomes[i][0]}: {why}" for i, why in differing.items())
 
 
 def test_the_models_cover_the_space(outcomes):

@@ -135,7 +135,8 @@ void check_layer_parameters(const LayerSpec& l) {
         if (l.kernel_size[a] <= 0 || l.kernel_size[a] % 2 == 0)
             fail(l, "kernel_size " + std::to_string(l.kernel_size[a]) + " must be strictly positive and odd");
         if (l.kernel_stride[a] <= 0) fail(l, "kernel_stride must be strictly positive");
-        if (l.kernel_stride[a] > l.kernel_size[a]) fail(l, "a kernel_stride larger than the kernel is not supported");
+        if (l.kernel_stride[a] > l.kernel_size[a] && l.type != LayerType::InputConvolutional)
+            fail(l, "a kernel_stride larger than the kernel is only supported on an InputConvolutional layer");
     }
     const auto out = conv_output_size(l);
     if (out[0] <= 0 || out[1] <= 0)

@@ -70,32 +70,36 @@ constexpr int32_t kGapMaxInputDim0 = 32;    // "With average pooling, input widt
 constexpr int32_t kGapMinConvDim1 = 3;      // "... must have at least 3 rows"
 constexpr int32_t kOneChannelGroup = 8;     // C=1: "neurons per NP / 8 must be even" [docs/spec D.3; G C1 cells]
 
-// ---- CNP capacity [FIT G; rule in capacity.cpp] ------------------------------------------------------
-// Input row buffer: a CNP processes a strip of w columns (axis 0, w even, w <= 32) and needs
-// (w + k) * D1 * C <= kRowBuffer[k] input values [docs/spec D.5 (a),(d); G dim sweeps reproduce exactly].
+// ---- CNP capacity [docs/spec D.5; rule in capacity.cpp] -------------------------------------------------
+// Input row buffer: a strip of w columns (axis 0) of the input, w * D1 * C * input bits <= kRowBufferBits,
+// w a whole number of bytes per value (a multiple of 8 / input bits), each strip at most kMaxStripWidth
+// columns [measured against akida 2.4.0 over kernels 1-7 and 1/2/4-bit inputs].
 constexpr int32_t kMaxStripWidth = 32;
-constexpr int64_t kRowBuffer1 = 90112, kRowBuffer3 = 90112, kRowBuffer5 = 106496, kRowBuffer7 = 94208;
-constexpr int64_t kRowBufferValueBits = 4;  // the row buffers above count 4-bit activations; the buffer holds
-                                            // bits [measured against akida 2.4.0 with 1/2/4/8-bit inputs]
-// Filter memory in bits available to one CNP for a kernel size k, less a per-input-channel share
-// above kChannelFree[k] channels; filters are allocated in groups of kFilterGroup [docs/spec D.5 (b),(c)].
+constexpr int64_t kRowBufferBits = 344064;
+// Filter memory of a Convolutional CNP: a row of kChannelSlots channel slots (half as many for 4-bit
+// weights) holds floor(slots / C) filters' channels, and an NP holds kFilterGroup * floor(a * that)
+// filters, a = kConvFilterGroupsPerSlot[k][wb] (numerator, denominator), at most kMaxFiltersPerNp
+// (kMaxFiltersPerNp7x7x4 for 7x7 kernels of 4-bit weights); none fits: "Filter size is too big"
+// [measured against akida 2.4.0 for every C in 1-2048, exact].
 constexpr int32_t kFilterGroup = 8;
-constexpr int32_t kMaxFiltersPerNp = 480;           // 2048 filters -> 5 NPs of 410, 512 -> 2 [docs/spec D.5 (b)]
-constexpr int64_t kMaxKernelWeightsPerNp = 73728;   // filters * k*k * wb bound (7x7 4-bit C=2: 6 NPs) [FIT G]
-constexpr int64_t kFilterMemory1 = 216000, kFilterMemory3 = 350000, kFilterMemory5 = 368000,
-                  kFilterMemory7 = 378000;          // bits [FIT G]
-constexpr int64_t kChannelShare1 = 8, kChannelShare3 = 256, kChannelShare5 = 136, kChannelShare7 = 32;  // bits
-constexpr int32_t kChannelFree1 = 0, kChannelFree3 = 0, kChannelFree5 = 64, kChannelFree7 = 0;
-// 7x7 kernels with 4-bit weights take 3/2 of their nominal size; 1x1 kernels store 1-bit weights as 2 bits.
-constexpr int32_t kWide7x7Num = 3, kWide7x7Den = 2;
+constexpr int32_t kMaxFiltersPerNp = 504;       // 2048 filters -> 5 NPs of 410, 1008 -> 2 of 504
+constexpr int32_t kMaxFiltersPerNp7x7x4 = 384;
+constexpr int64_t kChannelSlots = 896;
+struct Ratio {
+    int64_t num, den;
+};
+// [kernel 1, 3, 5, 7][weight bits 1, 2, 4]
+constexpr Ratio kConvFilterGroupsPerSlot[4][3] = {
+    {{24, 1}, {24, 1}, {24, 1}},
+    {{5, 1}, {5, 2}, {8, 3}},
+    {{2, 1}, {1, 1}, {1, 1}},
+    {{1, 1}, {1, 2}, {8, 21}},
+};
 // Separable: depthwise kernels (k*k*C*wb bits) and pointwise filters (C*wb bits each) share one memory.
 constexpr int64_t kSeparableMemory = 316000;        // bits [FIT G]
 constexpr int64_t kSeparableChannelShare = 4;       // bits per input channel [FIT G]
 constexpr int64_t kSeparableMaxDepthwise = 150000;  // bits; beyond: "Filter size is too big" [FIT G]
 constexpr int32_t kSeparableWide7x7Num = 7, kSeparableWide7x7Den = 5;
-// Conv "Filter size is too big": C > 512, or C * wb >= 2048 (>= 1024 for 7x7) [FIT G TB cells; docs/spec D.3]
-constexpr int32_t kConvMaxChannelsTb = 512;
-constexpr int32_t kConvMaxChannelBits = 2048;
 
 // ---- FNP [docs/spec D.3, D.5] -----------------------------------------------------------------------------
 constexpr int64_t kFnpMaxInputs = 57334;

@@ -10,8 +10,8 @@ namespace akq::device {
 
 // The split of a Convolutional / SeparableConvolutional layer over CNPs: `strips` strips of the input
 // along axis 0, each served by one NP per filter group. `filters` lists the filters of every NP
-// (strip-major). `problem` is non-empty when no split fits a CNP (the strips stay set if the row
-// buffer fits but the filters do not).
+// (strip-major). `problem` is non-empty when no split fits a CNP (`strips` is 0 when no strip width fits
+// the row buffer; the filter memory is checked first).
 struct CnpSplit {
     int32_t strips = 0;
     int32_t strip_width = 0;

@@ -174,13 +174,14 @@ void check_cnp(const LayerSpec& l, Collector& c) {
 void check_cnp_capacity(const LayerSpec& l, int32_t input_bits, Collector& c) {
     if (!parameter_problems(l).empty()) return;  // the capacity is meaningless then
     const CnpSplit split = split_cnp_layer(l, 1, input_bits);
-    if (split.strips > 1) {
-        const std::string strips = " (the input is split into " + to_string(split.strips) + " strips of " +
-                                   to_string(split.strip_width) + " columns)";
+    if (split.strips != 1) {
+        const std::string strips = split.strips == 0 ? std::string(" (the input does not fit one strip)")
+                                                     : " (the input is split into " + to_string(split.strips) +
+                                                           " strips of " + to_string(split.strip_width) + " columns)";
         if (l.pool_type == PoolType::Average)
             c.map("With average pooling, spatial split is impossible" + strips,
                   "reduce the input width, the row size (axis 1 x channels) before the global average pooling");
-        if (l.pool_type == PoolType::Max && l.kernel_stride[0] > 1)
+        if (l.type == LayerType::Convolutional && l.pool_type == PoolType::Max && l.kernel_stride[0] > 1)
             c.map("Cannot use convolution stride 2 with max pooling on a layer split spatially over several NPs" +
                       strips,
                   "use stride 1 with max pooling, or make the input small enough for one strip");
