@@ -5,9 +5,9 @@ stride 1, same padding, 4-bit activations), mapped with hw_only=True: the number
 (TB "Filter size is too big to fit in a CNP", NE "not enough NPs available", C1 "With one input channel,
 the number of neurons per NP / 8 must be even").
 
-The rule (csrc/akq/device/capacity.cpp) is fitted to these tables, not copied from them; the cells it does
-not reproduce are listed in KNOWN_DIFFERENCES with the reference's and akq's values, and the test fails if
-that list is not exactly the set of differing cells.
+The rule (csrc/akq/device/capacity.cpp, docs/spec D.5.1) was measured on other single layers, not copied
+from these tables; the cells it does not reproduce are listed in KNOWN_DIFFERENCES with the reference's
+and akq's values, and the test fails if that list is not exactly the set of differing cells.
 
 The cells are mapped through the core (`_core.map_model` on a ModelSpec without weights): the largest layers
 here would need up to 100 MB of zero weights through the public API, which maps the same ModelSpec.

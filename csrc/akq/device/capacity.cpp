@@ -1,4 +1,4 @@
-// The CNP capacity rule, measured against the reference mapper on single layers (docs/spec D.5):
+// The CNP capacity rule, measured against the reference mapper on single layers (docs/spec D.5.1):
 //  1. Row buffer: the input is cut along axis 0 into n strips of equal width s = ceil(D0 / n) <= 32. The
 //     buffer holds W = kRowBufferBits / (D1 * C * input bits) columns, rounded down to whole bytes per
 //     value; one strip needs s <= W, two strips s <= W - h, more s <= W - 2h, with h = (k - 1) / 2 halo

@@ -64,6 +64,13 @@ void check_input_convolutional(const LayerSpec& l, Collector& c) {
     for (int32_t s : l.kernel_stride)
         if (s < 1 || s > kHrcMaxStride)
             c.map("stride should be 1, 2 or 3 (got " + pair_text(l.kernel_stride) + ")", "use strides of at most 3");
+    // the smallest width giving 2 output columns, and never below the HRC minimum
+    const int32_t valid_min_dim1 = std::max(kHrcMinDim1, k + l.kernel_stride[1]);
+    if (l.padding == Padding::Valid && l.input_dims[1] < valid_min_dim1)
+        c.map("With valid padding, a " + to_string(k) + " kernel size and a " + to_string(l.kernel_stride[1]) +
+                  " kernel stride, input second dimension size cannot be smaller than " + to_string(valid_min_dim1) +
+                  " (got " + to_string(l.input_dims[1]) + ")",
+              "feed larger images, or use padding='same'");
     if (l.input_dims[1] < kHrcMinDim1)
         c.map("input second dimension size cannot be smaller than " + to_string(kHrcMinDim1) + " (got " +
                   to_string(l.input_dims[1]) + ")",
@@ -76,6 +83,10 @@ void check_input_convolutional(const LayerSpec& l, Collector& c) {
         c.map("input first dimension size cannot be smaller than " + to_string(kHrcMinDim0) + " (got " +
                   to_string(l.input_dims[0]) + ")",
               "feed larger images");
+    if (l.input_dims[0] < k)
+        c.map("input first dimension size cannot be smaller than kernel size (got " + to_string(l.input_dims[0]) +
+                  " for a " + pair_text(l.kernel_size) + " kernel)",
+              "feed larger images, or use a smaller kernel in the first convolution");
     if (l.pool_type == PoolType::Average)
         c.map("pool_type cannot be Average", "move the global average pooling to a later layer");
     if (l.pool_type == PoolType::Max) {
@@ -91,6 +102,10 @@ void check_input_convolutional(const LayerSpec& l, Collector& c) {
             c.map("pool_size and pool_stride should be equal (got " + pair_text(l.pool_size) + " and " +
                       pair_text(stride) + ")",
                   "use pool strides equal to the pool size");
+        if (l.output_dims[1] < 2)
+            c.map("with max pooling, output second dimension size must be at least 2 (got " +
+                      to_string(l.output_dims[1]) + ")",
+                  "feed larger images, use padding='same', or drop the max pooling of the first layer");
     }
     if (!l.activation)
         c.map("The first convolutional layer of a model can only be mapped if its activations are enabled",
@@ -170,26 +185,17 @@ void check_cnp(const LayerSpec& l, Collector& c) {
         c.map("Standard CNP weights bitwidth must be 1, 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
 }
 
-// The capacity rules the reference checks while it allocates the layer's NPs.
+// The capacity rules the reference checks while it allocates the layer's NPs, in its order: global average
+// pooling on a split input, the filter memory, the row buffer, the NP count, then the other split rules.
 void check_cnp_capacity(const LayerSpec& l, int32_t input_bits, Collector& c) {
     if (!parameter_problems(l).empty()) return;  // the capacity is meaningless then
     const CnpSplit split = split_cnp_layer(l, 1, input_bits);
-    if (split.strips != 1) {
-        const std::string strips = split.strips == 0 ? std::string(" (the input does not fit one strip)")
-                                                     : " (the input is split into " + to_string(split.strips) +
-                                                           " strips of " + to_string(split.strip_width) + " columns)";
-        if (l.pool_type == PoolType::Average)
-            c.map("With average pooling, spatial split is impossible" + strips,
-                  "reduce the input width, the row size (axis 1 x channels) before the global average pooling");
-        if (l.type == LayerType::Convolutional && l.pool_type == PoolType::Max && l.kernel_stride[0] > 1)
-            c.map("Cannot use convolution stride 2 with max pooling on a layer split spatially over several NPs" +
-                      strips,
-                  "use stride 1 with max pooling, or make the input small enough for one strip");
-        const auto ps = effective_pool_stride(l);
-        if (l.pool_type == PoolType::Max && (ps[0] < l.pool_size[0] || ps[1] < l.pool_size[1]))
-            c.map("Cannot have pooling size > pooling stride on a layer split spatially over several NPs" + strips,
-                  "use a pool stride equal to the pool size, or make the input small enough for one strip");
-    }
+    const std::string strips = split.strips == 0 ? std::string(" (the input does not fit one strip)")
+                                                 : " (the input is split into " + to_string(split.strips) +
+                                                       " strips of " + to_string(split.strip_width) + " columns)";
+    if (split.strips != 1 && l.pool_type == PoolType::Average)
+        c.map("With average pooling, spatial split is impossible" + strips,
+              "reduce the input width, the row size (axis 1 x channels) before the global average pooling");
     if (!split.problem.empty()) {
         c.map(split.problem, "use fewer input channels, fewer weight bits or a smaller input");
         return;
@@ -199,6 +205,14 @@ void check_cnp_capacity(const LayerSpec& l, int32_t input_bits, Collector& c) {
         c.map("not enough NPs available (the layer needs " + to_string(nps) + ", the AKD1000 has " +
                   to_string(kNpCount) + ")",
               "reduce the filters, the input channels or the input size of this layer");
+    if (split.strips == 1) return;
+    if (l.type == LayerType::Convolutional && l.pool_type == PoolType::Max && l.kernel_stride[0] > 1)
+        c.map("Cannot use convolution stride 2 with max pooling on a layer split spatially over several NPs" + strips,
+              "use stride 1 with max pooling, or make the input small enough for one strip");
+    const auto ps = effective_pool_stride(l);
+    if (l.pool_type == PoolType::Max && (ps[0] < l.pool_size[0] || ps[1] < l.pool_size[1]))
+        c.map("Cannot have pooling size > pooling stride on a layer split spatially over several NPs" + strips,
+              "use a pool stride equal to the pool size, or make the input small enough for one strip");
 }
 
 void check_fully_connected(const LayerSpec& l, Collector& c) {
