@@ -6,8 +6,7 @@ stride 1, same padding, 4-bit activations), mapped with hw_only=True: the number
 the number of neurons per NP / 8 must be even").
 
 The rule (csrc/akq/device/capacity.cpp, docs/spec D.5.1) was measured on other single layers, not copied
-from these tables; the cells it does not reproduce are listed in KNOWN_DIFFERENCES with the reference's
-and akq's values, and the test fails if that list is not exactly the set of differing cells.
+from these tables; it must reproduce every cell.
 
 The cells are mapped through the core (`_core.map_model` on a ModelSpec without weights): the largest layers
 here would need up to 100 MB of zero weights through the public API, which maps the same ModelSpec.
@@ -279,12 +278,6 @@ SWEEPS = {
     }),
 }
 
-# Cells the fitted rule does not reproduce: key -> (reference, akq).
-KNOWN_DIFFERENCES = {
-    ('sep', 3, 4, 512, 1024, 16, 16): (14, 16),
-}
-
-
 def cells(key):
     kind, k, wb, fixed = key
     columns, rows = SWEEPS[key]
@@ -326,16 +319,11 @@ def outcome(kind, k, wb, c, f, d0, d1):
 def test_sweep_table(key):
     for cell, want in cells(key):
         got = outcome(*cell)
-        expected = KNOWN_DIFFERENCES[cell][1] if cell in KNOWN_DIFFERENCES else want
-        assert got == expected, f"{cell}: reference {want}, akq {got}"
+        assert got == want, f"{cell}: reference {want}, akq {got}"
 
 
-def test_known_differences_are_real_and_few():
-    total = sum(1 for key in SWEEPS for _ in cells(key))
-    reference = {cell: want for key in SWEEPS for cell, want in cells(key)}
-    for cell, (want, got) in KNOWN_DIFFERENCES.items():
-        assert reference[cell] == want and got != want
-    assert total == 1626 and len(KNOWN_DIFFERENCES) <= 12
+def test_the_sweeps_are_complete():
+    assert sum(1 for key in SWEEPS for _ in cells(key)) == 1626
 
 
 def test_public_api_maps_like_the_core():

@@ -3,8 +3,6 @@
 // each cites where it comes from:
 //   [docs/spec D.x]  docs/spec/D-device.md (behaviour of the reference mapper, measured; D.7: published
 //                    chip figures); [docs/spec G] its single-layer sweeps, docs/spec/E-verification.md
-//   [FIT G]          a capacity constant fitted to the appendix-G sweeps (the reference does not publish
-//                    them; see capacity.cpp for the rule and tests/test_device_sweeps.py for the data)
 #pragma once
 #include <cstdint>
 #include <string>
@@ -95,11 +93,15 @@ constexpr Ratio kConvFilterGroupsPerSlot[4][3] = {
     {{2, 1}, {1, 1}, {1, 1}},
     {{1, 1}, {1, 2}, {8, 21}},
 };
-// Separable: depthwise kernels (k*k*C*wb bits) and pointwise filters (C*wb bits each) share one memory.
-constexpr int64_t kSeparableMemory = 316000;        // bits [FIT G]
-constexpr int64_t kSeparableChannelShare = 4;       // bits per input channel [FIT G]
-constexpr int64_t kSeparableMaxDepthwise = 150000;  // bits; beyond: "Filter size is too big" [FIT G]
-constexpr int32_t kSeparableWide7x7Num = 7, kSeparableWide7x7Den = 5;
+// Filter memory of a Separable CNP: kNpMemoryWords words of kMemoryWordBits bits. The depthwise kernels take
+// x words per channel, the total rounded up to 8 words (x = kSeparableDepthwiseWords[k][wb]); the pointwise
+// filters take columns of C words, each holding kMemoryWordBits / wb filters, filled 8 filters at a time, a
+// last partial group of 8 taking a column of its own; at most kMaxFiltersPerNp filters
+// [measured against akida 2.4.0 for every C in 1-2048, exact].
+constexpr int64_t kNpMemoryWords = 7168;
+constexpr int64_t kMemoryWordBits = 48;
+// [kernel 3, 5, 7][weight bits 2, 4]
+constexpr Ratio kSeparableDepthwiseWords[3][2] = {{{1, 2}, {1, 1}}, {{1, 1}, {3, 1}}, {{3, 1}, {7, 1}}};
 
 // ---- FNP [docs/spec D.3, D.5] -----------------------------------------------------------------------------
 constexpr int64_t kFnpMaxInputs = 57334;

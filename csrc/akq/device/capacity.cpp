@@ -3,10 +3,9 @@
 //     buffer holds W = kRowBufferBits / (D1 * C * input bits) columns, rounded down to whole bytes per
 //     value; one strip needs s <= W, two strips s <= W - h, more s <= W - 2h, with h = (k - 1) / 2 halo
 //     columns on each inner side of a strip.
-//  2. Filter memory: a Convolutional NP holds 8 * floor(a * floor(slots / C)) filters (the constants
-//     in akd1000.hpp); a Separable NP holds its depthwise kernels (k*k*C*wb bits) and pointwise filters
-//     (C*wb bits each) in one memory.
-//  3. NPs = strips * ceil(F / filters per NP); filters balanced evenly over each strip's NPs.
+//  2. Filter memory: a Convolutional NP holds 8 * floor(a * floor(slots / C)) filters; a Separable NP
+//     holds its depthwise kernels and pointwise filter columns in words (the constants in akd1000.hpp).
+//  3. NPs = strips * the fewest NPs over which the filters, balanced evenly, each fit one NP.
 #include "akq/device/capacity.hpp"
 
 #include <algorithm>
@@ -29,20 +28,38 @@ int64_t convolution_filters_per_np(int64_t k, int64_t c, int64_t wb) {
     return std::min(cap, kFilterGroup * (a.num * slots / a.den));
 }
 
-int64_t separable_filters_per_np(int64_t k, int64_t c, int64_t wb) {
-    int64_t depthwise = k * k * c * wb;
-    if (k == 7 && wb == 4) depthwise = depthwise * kSeparableWide7x7Num / kSeparableWide7x7Den;
-    if (depthwise > kSeparableMaxDepthwise) return 0;
-    const int64_t available = kSeparableMemory - kSeparableChannelShare * c - depthwise;
-    if (available <= 0) return 0;
-    return std::min<int64_t>(kMaxFiltersPerNp, kFilterGroup * (available / (kFilterGroup * c * wb)));
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Whether `f` filters of a separable layer fit one NP (not monotone in f: a partial group of 8 filters
+// takes a whole column).
+bool separable_fits(int64_t k, int64_t c, int64_t wb, int64_t f) {
+    const Ratio x = kSeparableDepthwiseWords[k / 2 - 1][wb == 4 ? 1 : 0];
+    const int64_t depthwise = 8 * ceil_div(ceil_div(x.num * c, x.den), 8);
+    const int64_t per_column = kMemoryWordBits / wb;
+    const int64_t columns = ceil_div(kFilterGroup * (f / kFilterGroup), per_column) + (f % kFilterGroup != 0);
+    return f <= kMaxFiltersPerNp && c * columns + depthwise <= kNpMemoryWords;
 }
 
-// Filters one NP can hold, or 0 if not even one filter group fits.
-int64_t filters_per_np(const LayerSpec& l) {
+// Whether `f` filters of the layer fit one NP.
+bool fits_one_np(const LayerSpec& l, int64_t f) {
     const int64_t k = l.kernel_size[0], c = l.input_dims[2], wb = l.weights_bits;
-    return l.type == LayerType::SeparableConvolutional ? separable_filters_per_np(k, c, wb)
-                                                       : convolution_filters_per_np(k, c, wb);
+    if (l.type == LayerType::SeparableConvolutional) return separable_fits(k, c, wb, f);
+    return f <= convolution_filters_per_np(k, c, wb);
+}
+
+// The most filters one NP holds (0: not even one).
+int32_t max_filters_per_np(const LayerSpec& l) {
+    for (int32_t f = kMaxFiltersPerNp; f > 0; --f)
+        if (fits_one_np(l, f)) return f;
+    return 0;
+}
+
+// The fewest NPs (at least `at_least`) over which the filters, balanced, each fit one NP.
+int32_t filter_split(const LayerSpec& l, int32_t at_least) {
+    for (int32_t n = std::min(l.filters, at_least);; ++n) {
+        const std::vector<int32_t> counts = balance_filters(l.filters, n);
+        if (std::all_of(counts.begin(), counts.end(), [&](int32_t f) { return fits_one_np(l, f); })) return n;
+    }
 }
 
 // The fewest strips whose width the row buffer holds, or 0 if no split fits.
@@ -83,8 +100,8 @@ CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups, int32_t inpu
     CnpSplit s;
     s.strips = strip_count(l, input_bits);
     if (s.strips > 0) s.strip_width = (l.input_dims[0] + s.strips - 1) / s.strips;
-    const int64_t per_np = filters_per_np(l);
-    if (per_np < 1) {
+    s.max_filters_per_np = max_filters_per_np(l);
+    if (s.max_filters_per_np == 0) {
         s.problem = kTooBig;
         return s;
     }
@@ -94,10 +111,7 @@ CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups, int32_t inpu
                     "reduce the input width (axis 1) or the channels";
         return s;
     }
-    s.max_filters_per_np = static_cast<int32_t>(per_np);
-    const int32_t needed = static_cast<int32_t>((l.filters + per_np - 1) / per_np);
-    const int32_t groups = std::min(l.filters, std::max(needed, filter_groups));
-    const std::vector<int32_t> strip = balance_filters(l.filters, groups);
+    const std::vector<int32_t> strip = balance_filters(l.filters, filter_split(l, std::max(1, filter_groups)));
     for (int32_t i = 0; i < s.strips; ++i) s.filters.insert(s.filters.end(), strip.begin(), strip.end());
     return s;
 }
