@@ -54,12 +54,12 @@ int32_t max_filters_per_np(const LayerSpec& l) {
     return 0;
 }
 
-// The fewest NPs (at least `at_least`) over which the filters, balanced, each fit one NP.
+// The fewest NPs (at least `at_least`) over which the filters, balanced, fit: the reference checks the
+// largest share, ceil(F / n), only (a smaller last share may not fit alone, docs/spec D.5.1).
 int32_t filter_split(const LayerSpec& l, int32_t at_least) {
-    for (int32_t n = std::min(l.filters, at_least);; ++n) {
-        const std::vector<int32_t> counts = balance_filters(l.filters, n);
-        if (std::all_of(counts.begin(), counts.end(), [&](int32_t f) { return fits_one_np(l, f); })) return n;
-    }
+    int32_t n = std::min(l.filters, at_least);
+    while (!fits_one_np(l, ceil_div(l.filters, n))) ++n;
+    return n;
 }
 
 // The fewest strips whose width the row buffer holds, or 0 if no split fits.
