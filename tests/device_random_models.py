@@ -147,6 +147,27 @@ def random_models(seed: int, count: int) -> list[list[dict]]:
     return models
 
 
+def capacity_models(seed: int, count: int) -> list[list[dict]]:
+    """`count` single CNP layers over the capacity rules' whole range: channels and filters 1-2048, every
+    kernel, weight and input width, inputs from one strip to many (tests the rules of docs/spec D.5.1)."""
+    rng = random.Random(seed)
+    models = []
+    while len(models) < count:
+        kind = _pick(rng, [("Convolutional", 2), ("SeparableConvolutional", 1)])
+        c = _log_int(rng, 1, 2048)
+        d0, d1 = _log_int(rng, 1, 160), _log_int(rng, 1, 160)
+        layer = {"type": kind, "filters": _log_int(rng, 1, 2048), "kernel_size": [rng.choice([1, 3, 5, 7])] * 2,
+                 "kernel_stride": [1, 1], "padding": "same",
+                 "weights_bits": rng.choice([2, 4] if kind != "Convolutional" else [1, 2, 4]),
+                 "activation": True, "act_bits": 4, "pool_type": "none", "pool_size": [-1, -1],
+                 "pool_stride": [-1, -1], "name": "l1"}
+        model = [{"type": "InputData", "input_shape": [d0, d1, c], "input_bits": rng.choice([1, 2, 4]), "name": "l0"},
+                 layer]
+        if _small_enough(model):
+            models.append(model)
+    return models
+
+
 def _small_enough(model) -> bool:
     d0, d1, channels = model[0]["input_shape"]
     for desc in model:

@@ -31,6 +31,19 @@ def test_akq_maps_like_the_reference(outcomes):
     assert not differing, "\n".join(f"model {i} {outcomes[i][0]}: {why}" for i, why in differing.items())
 
 
+def test_single_layer_capacity_as_the_reference():
+    if akida.__version__ != "2.4.0":
+        pytest.skip(f"the reference is akida 2.4.0, installed: {akida.__version__}")
+    models = drm.capacity_models(SEED, 300)
+    with drm.AkidaWorker(timeout=5.0) as worker:
+        outcomes = [(model, worker.outcome(model), drm.akq_outcome(model)) for model in models]
+    multi_np = sum(1 for _, r, _ in outcomes if "nps" in r and len(r["nps"]["l1"]) > 1)
+    assert multi_np >= 60
+    differing = [(model, drm.difference(reference, ours)) for model, reference, ours in outcomes]
+    differing = [(model, why) for model, why in differing if why is not None]
+    assert not differing, "\n".join(f"{model}: {why}" for model, why in differing)
+
+
 def test_the_models_cover_the_space(outcomes):
     kinds = [next(iter(reference)) for _, reference, _ in outcomes]
     assert kinds.count("sequences") >= COUNT // 5 and kinds.count("refused") >= COUNT // 5
