@@ -21,6 +21,7 @@ import sys
 RULES = {
     "too_big": ("Filter size is too big", "Filter size is too big"),
     "not_enough_nps": ("not enough NPs", "not enough NPs"),
+    "one_sequence": ("Model cannot be mapped in one hardware sequence", "Model cannot be mapped in one hardware"),
     "one_channel": ("one input channel", "one input channel"),
     "gap_width": ("With average pooling, input width", "With average pooling, input width"),
     "gap_rows": ("the output of the convolution must have at least", "the output of the convolution must have at"),
@@ -70,6 +71,12 @@ def rule_code(message: str, side: int) -> str:
         if fragments[side] in message:
             return code
     return "other: " + message.split(": ", 1)[-1][:120]
+
+
+def refusal(layer: str, message: str, side: int) -> dict:
+    """The outcome of a refusal; a whole-model refusal names no layer (akq names the last one, akida none)."""
+    code = rule_code(message, side)
+    return {"refused": ["" if code == "one_sequence" else layer, code], "message": message}
 
 
 # -- the generator -----------------------------------------------------------------------------------
@@ -214,8 +221,7 @@ def akq_outcome(model) -> dict:
         m.map(akq.AKD1000(), hw_only=True)
     except HardwareError as error:
         message = str(error)
-        layer = message.split("'")[1] if "'" in message else ""
-        return {"refused": [layer, rule_code(message, 1)], "message": message}
+        return refusal(message.split("'")[1] if "'" in message else "", message, 1)
     return {"sequences": [[s.name, s.backend.name, [[layer.name for layer in p.layers] for p in s.passes]]
                           for s in m.sequences],
             "nps": {layer.name: [[np_.type.name, np_.filters] for np_ in layer.mapping.nps]
@@ -252,8 +258,7 @@ def akida_outcome(model) -> dict:
         m.map(akida.AKD1000(), hw_only=True)
     except Exception as error:  # noqa: BLE001
         message = str(error)
-        layer = message.split("'")[1] if "layer '" in message else message.split(":")[0]
-        return {"refused": [layer, rule_code(message, 0)], "message": message}
+        return refusal(message.split("'")[1] if "layer '" in message else message.split(":")[0], message, 0)
     return {"sequences": [[s.name, s.backend.name, [[layer.name for layer in p.layers] for p in s.passes]]
                           for s in m.sequences],
             "nps": {layer.name: [[np_.type.name, np_.filters] for np_ in layer.mapping.nps]

@@ -89,7 +89,7 @@ def test_too_many_nps_for_one_sequence_become_passes_or_an_error():
     (sequence,) = model.sequences
     assert sequence.backend.name == "Hardware" and len(sequence.passes) == 2
     assert [len(model.get_layer(f"conv_{i}").mapping.nps) for i in range(3)] == [32, 32, 32]
-    with pytest.raises(HardwareError, match="not enough NPs available"):
+    with pytest.raises(HardwareError, match="cannot be mapped in one hardware sequence"):
         model.map(akq.AKD1000(), hw_only=True)
 
 

@@ -21,6 +21,7 @@ using namespace akd1000;
 const char* kTooBig = "Filter size is too big to fit in a CNP: try decreasing the input channels or the bitwidth";
 
 int64_t convolution_filters_per_np(int64_t k, int64_t c, int64_t wb) {
+    if (wb != 1 && wb != 2 && wb != 4) return 0;  // no such CNP (docs/spec D.3)
     const int ki = static_cast<int>(k / 2), wi = wb == 1 ? 0 : wb == 2 ? 1 : 2;
     const Ratio a = kConvFilterGroupsPerSlot[ki][wi];
     const int64_t slots = (wb == 4 ? kChannelSlots / 2 : kChannelSlots) / c;
@@ -33,6 +34,7 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 // Whether `f` filters of a separable layer fit one NP (not monotone in f: a partial group of 8 filters
 // takes a whole column).
 bool separable_fits(int64_t k, int64_t c, int64_t wb, int64_t f) {
+    if ((wb != 2 && wb != 4) || k < 3) return false;  // no such CNP (docs/spec D.3)
     const Ratio x = kSeparableDepthwiseWords[k / 2 - 1][wb == 4 ? 1 : 0];
     const int64_t depthwise = 8 * ceil_div(ceil_div(x.num * c, x.den), 8);
     const int64_t per_column = kMemoryWordBits / wb;

@@ -179,16 +179,30 @@ void check_cnp(const LayerSpec& l, Collector& c) {
     if (l.filters > kCnpMaxFilters)
         c.map("The maximum number of filters is " + to_string(kCnpMaxFilters) + " (got " + to_string(l.filters) + ")",
               "use fewer filters");
-    if (separable && l.weights_bits != 2 && l.weights_bits != 4)
-        c.map("Separable CNP weights bitwidth must be 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
-    if (!separable && l.weights_bits != 1 && l.weights_bits != 2 && l.weights_bits != 4)
-        c.map("Standard CNP weights bitwidth must be 1, 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
 }
 
 // The capacity rules the reference checks while it allocates the layer's NPs, in its order: global average
-// pooling on a split input, the filter memory, the row buffer, the NP count, then the other split rules.
+// pooling on a split input, the weight bits, the filter memory, the row buffer, the NP count, then the
+// other split rules.
+// Whether the weight bits are those of a CNP (reported otherwise).
+bool check_cnp_weights_bits(const LayerSpec& l, Collector& c) {
+    const bool separable = l.type == LayerType::SeparableConvolutional;
+    if (separable && l.weights_bits != 2 && l.weights_bits != 4) {
+        c.map("Separable CNP weights bitwidth must be 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
+        return false;
+    }
+    if (!separable && l.weights_bits != 1 && l.weights_bits != 2 && l.weights_bits != 4) {
+        c.map("Standard CNP weights bitwidth must be 1, 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
+        return false;
+    }
+    return true;
+}
+
 void check_cnp_capacity(const LayerSpec& l, int32_t input_bits, Collector& c) {
-    if (!parameter_problems(l).empty()) return;  // the capacity is meaningless then
+    if (!parameter_problems(l).empty()) {  // the capacity is meaningless then
+        check_cnp_weights_bits(l, c);
+        return;
+    }
     const CnpSplit split = split_cnp_layer(l, 1, input_bits);
     const std::string strips = split.strips == 0 ? std::string(" (the input does not fit one strip)")
                                                  : " (the input is split into " + to_string(split.strips) +
@@ -196,6 +210,7 @@ void check_cnp_capacity(const LayerSpec& l, int32_t input_bits, Collector& c) {
     if (split.strips != 1 && l.pool_type == PoolType::Average)
         c.map("With average pooling, spatial split is impossible" + strips,
               "reduce the input width, the row size (axis 1 x channels) before the global average pooling");
+    if (!check_cnp_weights_bits(l, c)) return;
     if (!split.problem.empty()) {
         c.map(split.problem, "use fewer input channels, fewer weight bits or a smaller input");
         return;

@@ -184,10 +184,9 @@ std::vector<Problem> check_hardware(const ModelSpec& m) {
         append(all, sequence_problems(*layers[i], i + 1 < layers.size() ? layers[i + 1] : nullptr));
     if (hardware_nps > static_cast<size_t>(akd1000::kNpCount) && !layers.empty())
         all.push_back({layers.back()->name, ProblemKind::Mapping,
-                       "not enough NPs available: the model needs " + std::to_string(hardware_nps) +
-                           " NPs, the AKD1000 has " + std::to_string(akd1000::kNpCount),
-                       "the model cannot be mapped in one hardware sequence; reduce filters or input size, "
-                       "or map with hw_only=False to run it in several passes"});
+                       "Model cannot be mapped in one hardware sequence: its layers need " +
+                           std::to_string(hardware_nps) + " NPs, the AKD1000 has " + std::to_string(akd1000::kNpCount),
+                       "reduce filters or input size, or map with hw_only=False to run it in several passes"});
     for (const LayerSpec* l : layers) append(all, programming_problems(*l));
     return all;
 }
