@@ -73,6 +73,7 @@ constexpr int32_t kOneChannelGroup = 8;     // C=1: "neurons per NP / 8 must be 
 // w a whole number of bytes per value (a multiple of 8 / input bits), each strip at most kMaxStripWidth
 // columns [measured against akida 2.4.0 over kernels 1-7 and 1/2/4-bit inputs].
 constexpr int32_t kMaxStripWidth = 32;
+constexpr int32_t kMaxStripColumns = 256;  // along axis 1; wider inputs are cut into equal parts first
 constexpr int64_t kRowBufferBits = 344064;
 // Filter memory of a Convolutional CNP: a row of kChannelSlots channel slots (half as many for 4-bit
 // weights) holds floor(slots / C) filters' channels, and an NP holds kFilterGroup * floor(a * that)

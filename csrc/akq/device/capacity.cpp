@@ -1,8 +1,9 @@
 // The CNP capacity rule, measured against the reference mapper on single layers (docs/spec D.5.1):
-//  1. Row buffer: the input is cut along axis 0 into n strips of equal width s = ceil(D0 / n) <= 32. The
-//     buffer holds W = kRowBufferBits / (D1 * C * input bits) columns, rounded down to whole bytes per
-//     value; one strip needs s <= W, two strips s <= W - h, more s <= W - 2h, with h = (k - 1) / 2 halo
-//     columns on each inner side of a strip.
+//  1. Row buffer: the input is cut along axis 1 into parts of at most 256 columns (plus halos), then
+//     along axis 0 into n strips of equal width s = ceil(D0 / n) <= 32. The buffer holds
+//     W = kRowBufferBits / (columns * C * input bits) rows, rounded down to whole bytes per value; one
+//     strip needs s <= W, two strips s <= W - h, more s <= W - 2h, with h = (k - 1) / 2 halo columns on
+//     each inner side of a strip.
 //  2. Filter memory: a Convolutional NP holds 8 * floor(a * floor(slots / C)) filters; a Separable NP
 //     holds its depthwise kernels and pointwise filter columns in words (the constants in akd1000.hpp).
 //  3. NPs = strips * the fewest NPs over which the filters, balanced evenly, each fit one NP.
@@ -18,6 +19,8 @@ namespace {
 
 using namespace akd1000;
 
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
 const char* kTooBig = "Filter size is too big to fit in a CNP: try decreasing the input channels or the bitwidth";
 
 int64_t convolution_filters_per_np(int64_t k, int64_t c, int64_t wb) {
@@ -28,8 +31,6 @@ int64_t convolution_filters_per_np(int64_t k, int64_t c, int64_t wb) {
     const int64_t cap = k == 7 && wb == 4 ? kMaxFiltersPerNp7x7x4 : kMaxFiltersPerNp;
     return std::min(cap, kFilterGroup * (a.num * slots / a.den));
 }
-
-int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 
 // Whether `f` filters of a separable layer fit one NP (not monotone in f: a partial group of 8 filters
 // takes a whole column).
@@ -64,19 +65,33 @@ int32_t filter_split(const LayerSpec& l, int32_t at_least) {
     return n;
 }
 
-// The fewest strips whose width the row buffer holds, or 0 if no split fits.
-int32_t strip_count(const LayerSpec& l, int32_t input_bits) {
-    const int64_t d0 = l.input_dims[0], halo = (l.kernel_size[0] - 1) / 2;
-    const int64_t bytes = std::max(1, 8 / input_bits);
-    int64_t width = kRowBufferBits / (static_cast<int64_t>(l.input_dims[1]) * l.input_dims[2] * input_bits);
-    width -= width % bytes;
-    for (int64_t n = 1; n <= d0; ++n) {
-        const int64_t limit = n == 1 ? width : n == 2 ? width - halo : width - 2 * halo;
+// The fewest parts of `extent` columns, of equal width ceil(extent / n) at most `widest`, each fitting
+// `room` columns with its halos (one inner side for two parts, two for more); 0 if none fits.
+int64_t equal_parts(int64_t extent, int64_t widest, int64_t room, int64_t halo) {
+    for (int64_t n = 1; n <= extent; ++n) {
+        const int64_t limit = n == 1 ? room : n == 2 ? room - halo : room - 2 * halo;
         if (n >= 3 && limit <= 0) return 0;
-        const int64_t strip = (d0 + n - 1) / n;
-        if (strip <= std::min<int64_t>(kMaxStripWidth, limit)) return static_cast<int32_t>(n);
+        if (ceil_div(extent, n) <= std::min(widest, limit)) return n;
     }
     return 0;
+}
+
+struct Strips {
+    int32_t count = 0, width = 0;  // count 0: no split fits; width: columns of axis 0 per strip
+};
+
+// The strips the input is cut into: parts of at most kMaxStripColumns along axis 1, then along axis 0
+// the fewest parts whose width the row buffer holds beside those columns.
+Strips strips(const LayerSpec& l, int32_t input_bits) {
+    const int64_t d0 = l.input_dims[0], d1 = l.input_dims[1], halo = (l.kernel_size[0] - 1) / 2;
+    const int64_t column_parts = ceil_div(d1, kMaxStripColumns);
+    const int64_t columns =
+        column_parts == 1 ? d1 : ceil_div(d1, column_parts) + (column_parts == 2 ? halo : 2 * halo);
+    int64_t room = kRowBufferBits / (columns * l.input_dims[2] * input_bits);
+    room -= room % std::max(1, 8 / input_bits);
+    const int64_t rows = equal_parts(d0, kMaxStripWidth, room, halo);
+    if (rows == 0) return {};
+    return {static_cast<int32_t>(column_parts * rows), static_cast<int32_t>(ceil_div(d0, rows))};
 }
 
 }  // namespace
@@ -100,8 +115,9 @@ int32_t input_bits_after(const LayerSpec* previous) {
 
 CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups, int32_t input_bits) {
     CnpSplit s;
-    s.strips = strip_count(l, input_bits);
-    if (s.strips > 0) s.strip_width = (l.input_dims[0] + s.strips - 1) / s.strips;
+    const Strips cut = strips(l, input_bits);
+    s.strips = cut.count;
+    s.strip_width = cut.width;
     s.max_filters_per_np = max_filters_per_np(l);
     if (s.max_filters_per_np == 0) {
         s.problem = kTooBig;
