@@ -69,12 +69,13 @@ constexpr int32_t kGapMinConvDim1 = 3;      // "... must have at least 3 rows"
 constexpr int32_t kOneChannelGroup = 8;     // C=1: "neurons per NP / 8 must be even" [docs/spec D.3; G C1 cells]
 
 // ---- CNP capacity [docs/spec D.5; rule in capacity.cpp] -------------------------------------------------
-// Input row buffer: a strip of w columns (axis 0) of the input, w * D1 * C * input bits <= kRowBufferBits,
+// Input row buffer: a strip of w rows (axis 0) of the input, D1 * ceil32(w * C * input bits) <= kRowBufferBits,
 // w a whole number of bytes per value (a multiple of 8 / input bits), each strip at most kMaxStripWidth
-// columns [measured against akida 2.4.0 over kernels 1-7 and 1/2/4-bit inputs].
+// rows [measured against akida 2.4.0 over kernels 1-7 and 1/2/4-bit inputs].
 constexpr int32_t kMaxStripWidth = 32;
 constexpr int32_t kMaxStripColumns = 256;  // along axis 1; wider inputs are cut into equal parts first
 constexpr int64_t kRowBufferBits = 344064;
+constexpr int64_t kRowBufferWordBits = 32;  // a column's line: its rows' values, padded to whole words
 // Filter memory of a Convolutional CNP: a row of kChannelSlots channel slots (half as many for 4-bit
 // weights) holds floor(slots / C) filters' channels, and an NP holds kFilterGroup * floor(a * that)
 // filters, a = kConvFilterGroupsPerSlot[k][wb] (numerator, denominator), at most kMaxFiltersPerNp

@@ -1,9 +1,9 @@
 // The CNP capacity rule, measured against the reference mapper on single layers (docs/spec D.5.1):
-//  1. Row buffer: the input is cut along axis 1 into parts of at most 256 columns (plus halos), then
-//     along axis 0 into n strips of equal width s = ceil(D0 / n) <= 32. The buffer holds
-//     W = kRowBufferBits / (columns * C * input bits) rows, rounded down to whole bytes per value; one
-//     strip needs s <= W, two strips s <= W - h, more s <= W - 2h, with h = (k - 1) / 2 halo columns on
-//     each inner side of a strip.
+//  1. Row buffer: the input is cut along axis 1 into parts of at most 256 positions (plus halos), then
+//     along axis 0 into n strips of equal width s = ceil(D0 / n) <= 32. The buffer holds, for each axis-1
+//     position, a line of 32-bit words with W axis-0 positions of C values: D1 * ceil32(W * C * input bits)
+//     <= kRowBufferBits, W a whole number of bytes per value. One strip needs s <= W, two strips
+//     s <= W - h, more s <= W - 2h, with h = (k - 1) / 2 halo positions on each inner side of a strip.
 //  2. Filter memory: a Convolutional NP holds 8 * floor(a * floor(slots / C)) filters; a Separable NP
 //     holds its depthwise kernels and pointwise filter columns in words (the constants in akd1000.hpp).
 //  3. NPs = strips * the fewest NPs over which the filters, balanced evenly, each fit one NP.
@@ -87,7 +87,8 @@ Strips strips(const LayerSpec& l, int32_t input_bits) {
     const int64_t column_parts = ceil_div(d1, kMaxStripColumns);
     const int64_t columns =
         column_parts == 1 ? d1 : ceil_div(d1, column_parts) + (column_parts == 2 ? halo : 2 * halo);
-    int64_t room = kRowBufferBits / (columns * l.input_dims[2] * input_bits);
+    const int64_t line_bits = kRowBufferBits / columns / kRowBufferWordBits * kRowBufferWordBits;
+    int64_t room = line_bits / (l.input_dims[2] * input_bits);
     room -= room % std::max(1, 8 / input_bits);
     const int64_t rows = equal_parts(d0, kMaxStripWidth, room, halo);
     if (rows == 0) return {};
