@@ -6,7 +6,7 @@
 //     s <= W - h, more s <= W - 2h, with h = (k - 1) / 2 halo positions on each inner side of a strip.
 //  2. Filter memory: a Convolutional NP holds 8 * floor(a * floor(slots / C)) filters; a Separable NP
 //     holds its depthwise kernels and pointwise filter columns in words (the constants in akd1000.hpp).
-//  3. NPs = strips * the fewest NPs over which the filters, balanced evenly, each fit one NP.
+//  3. NPs = strips * the fewest NPs n for which ceil(F / n) filters fit one NP, filters balanced evenly.
 #include "akq/device/capacity.hpp"
 
 #include <algorithm>
