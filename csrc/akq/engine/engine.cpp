@@ -42,8 +42,15 @@ void run_parts(int64_t parts, const Part& part) {
     for (auto& t : threads) t.join();
 }
 
+// The core count, asked once: glibc reads /sys/devices/system/cpu/online on every
+// hardware_concurrency() call, which cost more than a whole batch-1 forward of a small model.
+int cores() {
+    static const int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return n;
+}
+
 int resolve_threads(int threads, int64_t batch) {
-    int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int n = threads > 0 ? threads : cores();
     n = std::min(n, kMaxThreads);
     return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n, batch)));
 }
@@ -171,9 +178,8 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
 
     // More threads than samples: one thread runs the samples and the others help with large layers.
     // (Splitting a layer over more threads than cores gains nothing, so the helpers stop there.)
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const int wanted = std::min(threads > 0 ? threads : cores, kMaxThreads);
-    const int helpers_and_self = std::min(wanted, cores);
+    const int wanted = std::min(threads > 0 ? threads : cores(), kMaxThreads);
+    const int helpers_and_self = std::min(wanted, cores());
     const bool split_layers = batch > 0 && batch < helpers_and_self;
     const int n_threads = split_layers ? 1 : resolve_threads(threads, batch);
     std::vector<std::unique_ptr<Workspace>> workspaces =
