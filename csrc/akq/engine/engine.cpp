@@ -3,13 +3,13 @@
 #include "akq/engine/engine.hpp"
 
 #include <algorithm>
-#include <new>
-#include <system_error>
-#include <thread>
+#include <exception>
+#include <mutex>
 
 #include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
+#include "akq/engine/workers.hpp"
 #include "akq/error.hpp"
 
 namespace akq {
@@ -26,31 +26,8 @@ namespace {
 
 constexpr int kMaxThreads = 256;  // more only costs workspaces and thread start-up
 
-// Runs part(0) .. part(parts - 1), each but the first on a thread of its own. A part the system
-// refuses a thread for (process limits, memory) runs on this thread instead of aborting.
-template <class Part>
-void run_parts(int64_t parts, const Part& part) {
-    std::vector<std::thread> threads;
-    try {
-        threads.reserve(static_cast<size_t>(parts));
-        for (int64_t p = 1; p < parts; ++p) threads.emplace_back(part, p);
-    } catch (const std::system_error&) {
-    } catch (const std::bad_alloc&) {
-    }
-    part(0);
-    for (int64_t p = static_cast<int64_t>(threads.size()) + 1; p < parts; ++p) part(p);
-    for (auto& t : threads) t.join();
-}
-
-// The core count, asked once: glibc reads /sys/devices/system/cpu/online on every
-// hardware_concurrency() call, which cost more than a whole batch-1 forward of a small model.
-int cores() {
-    static const int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    return n;
-}
-
 int resolve_threads(int threads, int64_t batch) {
-    int n = threads > 0 ? threads : cores();
+    int n = threads > 0 ? threads : core_count();
     n = std::min(n, kMaxThreads);
     return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n, batch)));
 }
@@ -178,8 +155,8 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
 
     // More threads than samples: one thread runs the samples and the others help with large layers.
     // (Splitting a layer over more threads than cores gains nothing, so the helpers stop there.)
-    const int wanted = std::min(threads > 0 ? threads : cores(), kMaxThreads);
-    const int helpers_and_self = std::min(wanted, cores());
+    const int wanted = std::min(threads > 0 ? threads : core_count(), kMaxThreads);
+    const int helpers_and_self = std::min(wanted, core_count());
     const bool split_layers = batch > 0 && batch < helpers_and_self;
     const int n_threads = split_layers ? 1 : resolve_threads(threads, batch);
     std::vector<std::unique_ptr<Workspace>> workspaces =
