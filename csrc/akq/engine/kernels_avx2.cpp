@@ -54,11 +54,11 @@ int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filter
             const __m256i q_even = _mm256_srlv_epi64(_mm256_mul_epu32(num, m_even), s_even);
             const __m256i q_odd = _mm256_srlv_epi64(_mm256_mul_epu32(_mm256_srli_epi64(num, 32), m_odd), s_odd);
             const __m256i q = _mm256_blend_epi32(q_even, _mm256_slli_epi64(q_odd, 32), 0xAA);
-            const __m256i level =
-                _mm256_and_si256(_mm256_min_epi32(_mm256_add_epi32(q, one), top), _mm256_cmpgt_epi32(z, zero));
+            const __m256i fired = _mm256_cmpgt_epi32(z, zero);  // then level >= 1
+            const __m256i level = _mm256_and_si256(_mm256_min_epi32(_mm256_add_epi32(q, one), top), fired);
             const __m128i packed16 = _mm_packus_epi32(_mm256_castsi256_si128(level), _mm256_extracti128_si256(level, 1));
             _mm_storel_epi64(reinterpret_cast<__m128i*>(out + r * filters + f), _mm_packus_epi16(packed16, packed16));
-            nonzero = _mm256_add_epi32(nonzero, _mm256_cmpgt_epi32(level, zero));
+            nonzero = _mm256_add_epi32(nonzero, fired);
         }
         alignas(32) int32_t lanes[8];
         _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), nonzero);
