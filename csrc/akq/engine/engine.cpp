@@ -3,6 +3,7 @@
 #include "akq/engine/engine.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <exception>
 #include <mutex>
 
@@ -164,13 +165,19 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
     std::vector<Workspace*> helpers;
     if (split_layers)
         for (size_t t = 1; t < workspaces.size(); ++t) helpers.push_back(workspaces[t].get());
+    // The threads take chunks of samples as they go: one that another process slows down (or that
+    // starts late) does fewer, and the chunks are small enough for the last ones to even out.
+    const int64_t chunk = n_threads == 1 ? batch : std::clamp<int64_t>(batch / (2 * n_threads), 1, kChunk);
+    std::atomic<int64_t> next{0};
     std::exception_ptr failure;
     std::mutex failure_mutex;
     auto work = [&](int64_t t) {
-        const int64_t begin = batch * t / n_threads, end = batch * (t + 1) / n_threads;
         try {
-            run_samples(input, begin, end - begin, out_activations, out_potentials, *workspaces[t], helpers);
+            for (int64_t begin; (begin = next.fetch_add(chunk)) < batch;)
+                run_samples(input, begin, std::min(chunk, batch - begin), out_activations, out_potentials,
+                            *workspaces[t], helpers);
         } catch (...) {
+            next.store(batch);  // the others stop after their current chunk
             std::lock_guard<std::mutex> lock(failure_mutex);
             failure = std::current_exception();
         }
