@@ -258,12 +258,12 @@ void Engine::predict(const uint8_t* input, int64_t batch, float* out, int thread
     const int64_t per_sample = L.output_size(), F = L.filters;
     std::vector<int32_t> potentials(static_cast<size_t>(batch * per_sample));
     forward(input, batch, nullptr, potentials.data(), threads);
-    const std::vector<float>& step = L.spec->act_step;
-    for (int64_t i = 0; i < batch * per_sample; ++i) {
-        const int64_t f = i % F;
-        // The difference is exact (no int32 wrap), then rounded once to float32 (docs/spec C.7).
-        out[i] = static_cast<float>(int64_t{potentials[i]} - L.threshold[f]) / step[f];
-    }
+    const float* step = L.spec->act_step.data();
+    const int32_t* threshold = L.threshold.data();
+    for (int64_t row = 0; row < batch * per_sample; row += F)  // rows of F filters (no modulo per value)
+        for (int64_t f = 0; f < F; ++f)
+            // The difference is exact (no int32 wrap), then rounded once to float32 (docs/spec C.7).
+            out[row + f] = static_cast<float>(int64_t{potentials[row + f]} - threshold[f]) / step[f];
 }
 
 }  // namespace akq
