@@ -25,7 +25,7 @@ struct Engine::Workspace {
 
 namespace {
 
-constexpr int kMaxThreads = 256;  // more only costs workspaces and thread start-up
+constexpr int kMaxThreads = 256;  // more only costs workspaces and parked worker threads
 
 int resolve_threads(int threads, int64_t batch) {
     int n = threads > 0 ? threads : core_count();
