@@ -166,8 +166,8 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
     if (split_layers)
         for (size_t t = 1; t < workspaces.size(); ++t) helpers.push_back(workspaces[t].get());
     // The threads take chunks of samples as they go: one that another process slows down (or that
-    // starts late) does fewer, and the chunks are small enough for the last ones to even out.
-    const int64_t chunk = n_threads == 1 ? batch : std::clamp<int64_t>(batch / (2 * n_threads), 1, kChunk);
+    // starts late) does fewer, and with about 8 chunks per thread the last ones even out.
+    const int64_t chunk = n_threads == 1 ? batch : std::clamp<int64_t>(batch / (8 * n_threads), 1, kChunk);
     std::atomic<int64_t> next{0};
     std::exception_ptr failure;
     std::mutex failure_mutex;
