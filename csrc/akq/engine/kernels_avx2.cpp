@@ -26,10 +26,12 @@ void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int
     gemm_s16_t<Avx2Ops, Avx2Ops, 6, 1, 8>(a, lda, rows, segments, stride, units, packed, filters_padded, c, ldc);
 }
 
-// uint8: 3 rows x 16 filters or 6 rows x 8 filters (int16 sums and int32 accumulators: 14 registers).
+// uint8: 4 rows x 16 filters (8 int16 sums, 2 weight vectors and a broadcast in registers; the int32
+// accumulators, touched once per group, may wait in L1; whole tiles for 8, 16 and 32 rows) or 6 rows
+// x 8 filters.
 void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
              const int8_t* packed, int32_t filters_padded, int32_t group, int32_t* c, int64_t ldc) {
-    gemm_u8_t<Avx2Ops, Avx2Ops, 3, 1, 6>(a, lda, rows, segments, stride, units, packed, filters_padded, group, c,
+    gemm_u8_t<Avx2Ops, Avx2Ops, 4, 1, 6>(a, lda, rows, segments, stride, units, packed, filters_padded, group, c,
                                          ldc);
 }
 
