@@ -4,6 +4,8 @@ every SIMD level, hostile inputs get typed errors, threads share one Model safel
 
 import os
 import pickle
+import select
+import signal
 import subprocess
 import sys
 import textwrap
@@ -214,6 +216,27 @@ def test_one_model_hammered_by_threads_matches_serial_use(images):
     with ThreadPoolExecutor(8) as pool:
         assert sorted(pool.map(work, range(16))) == list(range(16))
     assert model.statistics.layers[0].samples == 4  # each call's own batch, never a mix
+
+
+def test_a_forked_child_runs_threads_of_its_own(model, images):
+    """The engine keeps worker threads between calls; a child forked after they started has none of
+    them and must start its own instead of waiting for the parent's."""
+    expected = model.predict(images, threads=2)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        try:
+            os.write(write, b"ok" if (model.predict(images, threads=2) == expected).all() else b"wrong")
+        finally:
+            os._exit(0)
+    os.close(write)
+    ready, _, _ = select.select([read], [], [], 30)
+    answer = os.read(read, 8) if ready else b"hung"
+    if not ready:
+        os.kill(pid, signal.SIGKILL)
+    os.waitpid(pid, 0)
+    os.close(read)
+    assert answer == b"ok"
 
 
 # -- no leaks in load / predict / save loops -----------------------------------------------------------

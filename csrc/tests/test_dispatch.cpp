@@ -35,10 +35,12 @@ void wrong_gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments
     akq::scalar_kernels().gemm_u8(a, lda, rows, segments, stride, units, packed, fp, group, c, ldc);
     if (rows == 13 && fp == 40) c[ldc * (rows - 1) + fp - 1] += 1;  // one lane of one shape
 }
-int64_t wrong_depthwise(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
-                        const int16_t* w, const int8_t* pairs, int16_t* out) {
-    const int64_t n = akq::scalar_kernels().depthwise16(origin, row_stride, k0, k1, channels, w, pairs, out);
-    if (channels > 64) out[channels - 1] ^= 1;
+int64_t wrong_depthwise(const uint8_t* origin, int64_t row_stride, int64_t step, int64_t positions, int32_t k0,
+                        int32_t k1, int32_t channels, const int16_t* w, const int8_t* pairs, int16_t* out,
+                        int64_t ld) {
+    const int64_t n = akq::scalar_kernels().depthwise16(origin, row_stride, step, positions, k0, k1, channels, w,
+                                                        pairs, out, ld);
+    if (channels > 64) out[(positions - 1) * ld + channels - 1] ^= 1;
     return n;
 }
 int64_t wrong_activation(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* th,

@@ -17,9 +17,9 @@ void global_sum(const CompiledLayer& L, const int32_t* potentials, int32_t* pool
     std::fill(pooled, pooled + F, 0);
     for (int64_t pos = 0; pos < L.positions(); ++pos) {
         const int32_t* p = potentials + pos * ld;
-        for (int64_t f = 0; f < F; ++f) {
+        for (int64_t f = 0; f < F; ++f) {  // int32 throughout: |sum| < 2^19 + 2^20
             const int32_t bounded = std::clamp(p[f], 2 * arithmetic::kPotentialMin, -2 * arithmetic::kPotentialMin);
-            pooled[f] = arithmetic::saturate20(int64_t{pooled[f]} + bounded);
+            pooled[f] = std::clamp(pooled[f] + bounded, arithmetic::kPotentialMin, arithmetic::kPotentialMax);
         }
     }
 }

@@ -3,13 +3,14 @@
 #include "akq/engine/engine.hpp"
 
 #include <algorithm>
-#include <new>
-#include <system_error>
-#include <thread>
+#include <atomic>
+#include <exception>
+#include <mutex>
 
 #include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
+#include "akq/engine/workers.hpp"
 #include "akq/error.hpp"
 
 namespace akq {
@@ -24,26 +25,10 @@ struct Engine::Workspace {
 
 namespace {
 
-constexpr int kMaxThreads = 256;  // more only costs workspaces and thread start-up
-
-// Runs part(0) .. part(parts - 1), each but the first on a thread of its own. A part the system
-// refuses a thread for (process limits, memory) runs on this thread instead of aborting.
-template <class Part>
-void run_parts(int64_t parts, const Part& part) {
-    std::vector<std::thread> threads;
-    try {
-        threads.reserve(static_cast<size_t>(parts));
-        for (int64_t p = 1; p < parts; ++p) threads.emplace_back(part, p);
-    } catch (const std::system_error&) {
-    } catch (const std::bad_alloc&) {
-    }
-    part(0);
-    for (int64_t p = static_cast<int64_t>(threads.size()) + 1; p < parts; ++p) part(p);
-    for (auto& t : threads) t.join();
-}
+constexpr int kMaxThreads = 256;  // more only costs workspaces and parked worker threads
 
 int resolve_threads(int threads, int64_t batch) {
-    int n = threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int n = threads > 0 ? threads : core_count();
     n = std::min(n, kMaxThreads);
     return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(n, batch)));
 }
@@ -171,9 +156,8 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
 
     // More threads than samples: one thread runs the samples and the others help with large layers.
     // (Splitting a layer over more threads than cores gains nothing, so the helpers stop there.)
-    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-    const int wanted = std::min(threads > 0 ? threads : cores, kMaxThreads);
-    const int helpers_and_self = std::min(wanted, cores);
+    const int wanted = std::min(threads > 0 ? threads : core_count(), kMaxThreads);
+    const int helpers_and_self = std::min(wanted, core_count());
     const bool split_layers = batch > 0 && batch < helpers_and_self;
     const int n_threads = split_layers ? 1 : resolve_threads(threads, batch);
     std::vector<std::unique_ptr<Workspace>> workspaces =
@@ -181,13 +165,19 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
     std::vector<Workspace*> helpers;
     if (split_layers)
         for (size_t t = 1; t < workspaces.size(); ++t) helpers.push_back(workspaces[t].get());
+    // The threads take chunks of samples as they go: one that another process slows down (or that
+    // starts late) does fewer, and with about 8 chunks per thread the last ones even out.
+    const int64_t chunk = n_threads == 1 ? batch : std::clamp<int64_t>(batch / (8 * n_threads), 1, kChunk);
+    std::atomic<int64_t> next{0};
     std::exception_ptr failure;
     std::mutex failure_mutex;
     auto work = [&](int64_t t) {
-        const int64_t begin = batch * t / n_threads, end = batch * (t + 1) / n_threads;
         try {
-            run_samples(input, begin, end - begin, out_activations, out_potentials, *workspaces[t], helpers);
+            for (int64_t begin; (begin = next.fetch_add(chunk)) < batch;)
+                run_samples(input, begin, std::min(chunk, batch - begin), out_activations, out_potentials,
+                            *workspaces[t], helpers);
         } catch (...) {
+            next.store(batch);  // the others stop after their current chunk
             std::lock_guard<std::mutex> lock(failure_mutex);
             failure = std::current_exception();
         }
@@ -268,12 +258,12 @@ void Engine::predict(const uint8_t* input, int64_t batch, float* out, int thread
     const int64_t per_sample = L.output_size(), F = L.filters;
     std::vector<int32_t> potentials(static_cast<size_t>(batch * per_sample));
     forward(input, batch, nullptr, potentials.data(), threads);
-    const std::vector<float>& step = L.spec->act_step;
-    for (int64_t i = 0; i < batch * per_sample; ++i) {
-        const int64_t f = i % F;
-        // The difference is exact (no int32 wrap), then rounded once to float32 (docs/spec C.7).
-        out[i] = static_cast<float>(int64_t{potentials[i]} - L.threshold[f]) / step[f];
-    }
+    const float* step = L.spec->act_step.data();
+    const int32_t* threshold = L.threshold.data();
+    for (int64_t row = 0; row < batch * per_sample; row += F)  // rows of F filters (no modulo per value)
+        for (int64_t f = 0; f < F; ++f)
+            // The difference is exact (no int32 wrap), then rounded once to float32 (docs/spec C.7).
+            out[row + f] = static_cast<float>(int64_t{potentials[row + f]} - threshold[f]) / step[f];
 }
 
 }  // namespace akq

@@ -33,12 +33,13 @@ struct Kernels {
     int64_t (*activate)(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
                         const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,
                         uint8_t* out);
-    // Depthwise convolution at one output position, when every partial sum fits int16 (plan.cpp):
-    // out[c] = sum over a < k0, b < k1 of w[a][b][c] * origin[a * row_stride + b * C + c], c < C.
-    // `pairs` holds the same weights as pack_depthwise_pairs() lays them out. Returns the number of
-    // non-zero sums.
-    int64_t (*depthwise16)(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
-                           const int16_t* w, const int8_t* pairs, int16_t* out);
+    // Depthwise convolution at `positions` output positions whose windows start `step` bytes apart,
+    // when every partial sum fits int16 (plan.cpp): out[p * ld + c] = sum over a < k0, b < k1 of
+    // w[a][b][c] * origin[p * step + a * row_stride + b * C + c], c < C. `pairs` holds the same
+    // weights as pack_depthwise_pairs() lays them out. Returns the number of non-zero sums.
+    int64_t (*depthwise16)(const uint8_t* origin, int64_t row_stride, int64_t step, int64_t positions, int32_t k0,
+                           int32_t k1, int32_t channels, const int16_t* w, const int8_t* pairs, int16_t* out,
+                           int64_t ld);
     // Number of non-zero bytes.
     int64_t (*count_nonzero)(const uint8_t* x, int64_t n);
     // Events of `cells` cells of C bytes, and *ops += sum over events of fanout[cell].

@@ -26,10 +26,12 @@ void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int
     gemm_s16_t<Avx2Ops, Avx2Ops, 6, 1, 8>(a, lda, rows, segments, stride, units, packed, filters_padded, c, ldc);
 }
 
-// uint8: 3 rows x 16 filters or 6 rows x 8 filters (int16 sums and int32 accumulators: 14 registers).
+// uint8: 4 rows x 16 filters (8 int16 sums, 2 weight vectors and a broadcast in registers; the int32
+// accumulators, touched once per group, may wait in L1; whole tiles for 8, 16 and 32 rows) or 6 rows
+// x 8 filters.
 void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
              const int8_t* packed, int32_t filters_padded, int32_t group, int32_t* c, int64_t ldc) {
-    gemm_u8_t<Avx2Ops, Avx2Ops, 3, 1, 6>(a, lda, rows, segments, stride, units, packed, filters_padded, group, c,
+    gemm_u8_t<Avx2Ops, Avx2Ops, 4, 1, 6>(a, lda, rows, segments, stride, units, packed, filters_padded, group, c,
                                          ldc);
 }
 
@@ -54,11 +56,11 @@ int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filter
             const __m256i q_even = _mm256_srlv_epi64(_mm256_mul_epu32(num, m_even), s_even);
             const __m256i q_odd = _mm256_srlv_epi64(_mm256_mul_epu32(_mm256_srli_epi64(num, 32), m_odd), s_odd);
             const __m256i q = _mm256_blend_epi32(q_even, _mm256_slli_epi64(q_odd, 32), 0xAA);
-            const __m256i level =
-                _mm256_and_si256(_mm256_min_epi32(_mm256_add_epi32(q, one), top), _mm256_cmpgt_epi32(z, zero));
+            const __m256i fired = _mm256_cmpgt_epi32(z, zero);  // then level >= 1
+            const __m256i level = _mm256_and_si256(_mm256_min_epi32(_mm256_add_epi32(q, one), top), fired);
             const __m128i packed16 = _mm_packus_epi32(_mm256_castsi256_si128(level), _mm256_extracti128_si256(level, 1));
             _mm_storel_epi64(reinterpret_cast<__m128i*>(out + r * filters + f), _mm_packus_epi16(packed16, packed16));
-            nonzero = _mm256_add_epi32(nonzero, _mm256_cmpgt_epi32(level, zero));
+            nonzero = _mm256_add_epi32(nonzero, fired);
         }
         alignas(32) int32_t lanes[8];
         _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), nonzero);
@@ -73,36 +75,86 @@ int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filter
     return events;
 }
 
-// Blocks of 32 channels: the inputs of two taps interleaved (vpunpck{l,h}bw), one vpmaddubsw per
-// tap pair and 16 channels summing both taps' products (at most 2 * 15 * 128: no saturation, and the
-// sums fit int16 by plan.cpp); then 16 channels at a time (vpmullw), then one at a time.
-int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
-                    const int16_t* w, const int8_t* pairs, int16_t* out) {
-    const int32_t taps = k0 * k1;
-    int64_t nonzero = 0;
-    int32_t c = 0;
-    for (; c + 32 <= channels; c += 32) {
-        __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
-        const uint8_t* row = origin + c;  // the next tap: row a, column b
-        int32_t b = 0;
-        auto next_tap = [&] {
-            const uint8_t* x = row + int64_t{b} * channels;
-            if (++b == k1) b = 0, row += row_stride;
-            return x;
-        };
-        for (int32_t t = 0; t < taps; t += 2, pairs += 64) {
-            const uint8_t* first_tap = next_tap();
-            const __m256i x0 = load(first_tap), x1 = load(t + 1 < taps ? next_tap() : first_tap);  // weight 0
-            lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_unpacklo_epi8(x0, x1), load(pairs)));
-            hi = _mm256_add_epi16(hi, _mm256_maddubs_epi16(_mm256_unpackhi_epi8(x0, x1), load(pairs + 32)));
-        }
-        const __m256i first = _mm256_permute2x128_si256(lo, hi, 0x20), second = _mm256_permute2x128_si256(lo, hi, 0x31);
-        Avx2Ops::store16(out + c, first);
-        Avx2Ops::store16(out + c + 16, second);
-        nonzero += 32 - Avx2Ops::zeros16(first) - Avx2Ops::zeros16(second);
+// The taps of one window in row-major order, walked along its k0 rows of k1 cells.
+struct WalkedTaps {
+    const uint8_t* row;
+    int64_t row_stride, channels;
+    int32_t k1, b = 0;
+    const uint8_t* next() {
+        const uint8_t* x = row + int64_t{b} * channels;
+        if (++b == k1) b = 0, row += row_stride;
+        return x;
     }
-    c = depthwise_vectors<Avx2Ops>(origin, row_stride, k0, k1, channels, c, w, out, nonzero);
-    return nonzero + depthwise16_channels(origin, row_stride, k0, k1, c, channels, w, out);
+};
+
+// The taps of a 3 x 3 window, from offsets computed once per call.
+struct Taps3x3 {
+    const uint8_t* origin;
+    const int64_t* offset;
+    int i = 0;
+    const uint8_t* next() { return origin + offset[i++]; }
+};
+
+// The inputs of two taps interleaved (vpunpck{l,h}bw), one vpmaddubsw per tap pair summing both taps'
+// products of a channel in its int16 lane (at most 2 * 15 * 128: no saturation; the sums fit int16 by
+// plan.cpp). A 32-channel block at one window; returns its non-zero sums.
+template <class Taps, class Count>
+inline int64_t block32(Taps taps, Count taps_count, const int8_t* pairs, int16_t* out) {
+    __m256i lo = _mm256_setzero_si256(), hi = _mm256_setzero_si256();
+    for (int32_t t = 0; t < taps_count; t += 2, pairs += 64) {
+        const uint8_t* first_tap = taps.next();
+        const __m256i x0 = load(first_tap), x1 = load(t + 1 < taps_count ? taps.next() : first_tap);  // weight 0
+        lo = _mm256_add_epi16(lo, _mm256_maddubs_epi16(_mm256_unpacklo_epi8(x0, x1), load(pairs)));
+        hi = _mm256_add_epi16(hi, _mm256_maddubs_epi16(_mm256_unpackhi_epi8(x0, x1), load(pairs + 32)));
+    }
+    const __m256i first = _mm256_permute2x128_si256(lo, hi, 0x20), second = _mm256_permute2x128_si256(lo, hi, 0x31);
+    Avx2Ops::store16(out, first);
+    Avx2Ops::store16(out + 16, second);
+    return 32 - Avx2Ops::zeros16(first) - Avx2Ops::zeros16(second);
+}
+
+// The same for a block of 16 channels (xmm inputs, interleaved into one ymm in channel order).
+template <class Taps, class Count>
+inline int64_t block16(Taps taps, Count taps_count, const int8_t* pairs, int16_t* out) {
+    __m256i sum = _mm256_setzero_si256();
+    for (int32_t t = 0; t < taps_count; t += 2, pairs += 32) {
+        const uint8_t* first_tap = taps.next();
+        const __m128i x0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(first_tap));
+        const __m128i x1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(t + 1 < taps_count ? taps.next() : first_tap));
+        const __m256i x = _mm256_set_m128i(_mm_unpackhi_epi8(x0, x1), _mm_unpacklo_epi8(x0, x1));
+        sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(x, load(pairs)));
+    }
+    Avx2Ops::store16(out, sum);
+    return 16 - Avx2Ops::zeros16(sum);
+}
+
+// Per window: blocks of 32 channels, a block of 16, then the last channels one at a time. 3 x 3
+// windows (nearly every separable layer) take their taps from a table and unrolled loops.
+int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int64_t step, int64_t positions, int32_t k0,
+                    int32_t k1, int32_t channels, const int16_t* w, const int8_t* pairs, int16_t* out, int64_t ld) {
+    const int64_t C = channels, blocks = C / 32, pairs_per_block = (int64_t{k0} * k1 + 1) / 2;
+    const bool has16 = C % 32 >= 16;
+    const int32_t vector_end = static_cast<int32_t>(blocks * 32 + (has16 ? 16 : 0));
+    const int8_t* pairs16 = pairs + blocks * pairs_per_block * 64;
+    const int64_t offset[9] = {0,          C,          2 * C,          row_stride,    row_stride + C,
+                               row_stride + 2 * C, 2 * row_stride, 2 * row_stride + C, 2 * row_stride + 2 * C};
+    int64_t nonzero = 0;
+    auto run = [&](auto make_taps, auto taps_count) {
+        for (int64_t p = 0; p < positions; ++p) {
+            const uint8_t* x = origin + p * step;
+            int16_t* o = out + p * ld;
+            for (int64_t block = 0; block < blocks; ++block)
+                nonzero += block32(make_taps(x + block * 32), taps_count, pairs + block * pairs_per_block * 64,
+                                   o + block * 32);
+            if (has16) nonzero += block16(make_taps(x + blocks * 32), taps_count, pairs16, o + blocks * 32);
+            nonzero += depthwise16_channels(x, row_stride, k0, k1, vector_end, channels, w, o);
+        }
+    };
+    if (k0 == 3 && k1 == 3)
+        run([&](const uint8_t* x) { return Taps3x3{x, offset}; }, std::integral_constant<int32_t, 9>{});
+    else
+        run([&](const uint8_t* x) { return WalkedTaps{x, row_stride, C, k1}; }, k0 * k1);
+    return nonzero;
 }
 
 int64_t count_nonzero(const uint8_t* x, int64_t n) {

@@ -59,9 +59,12 @@ int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filter
     return events;
 }
 
-int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
-                    const int16_t* w, const int8_t* /*pairs*/, int16_t* out) {
-    return depthwise16_channels(origin, row_stride, k0, k1, 0, channels, w, out);
+int64_t depthwise16(const uint8_t* origin, int64_t row_stride, int64_t step, int64_t positions, int32_t k0,
+                    int32_t k1, int32_t channels, const int16_t* w, const int8_t* /*pairs*/, int16_t* out, int64_t ld) {
+    int64_t nonzero = 0;
+    for (int64_t p = 0; p < positions; ++p)
+        nonzero += depthwise16_channels(origin + p * step, row_stride, k0, k1, 0, channels, w, out + p * ld);
+    return nonzero;
 }
 
 int64_t count_nonzero(const uint8_t* x, int64_t n) {

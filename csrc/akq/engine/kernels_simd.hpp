@@ -37,10 +37,6 @@ struct Avx2Ops {
     static V dot_s16(V acc, V x, V w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)); }
     static V sum_u8(V sum, V x, V w) { return _mm256_add_epi16(sum, _mm256_maddubs_epi16(x, w)); }
     static V widen(V acc, V sum) { return _mm256_add_epi32(acc, _mm256_madd_epi16(sum, _mm256_set1_epi16(1))); }
-    static V load_u8_as_16(const uint8_t* p) {
-        return _mm256_cvtepu8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
-    }
-    static V mul_add16(V acc, V x, V w) { return _mm256_add_epi16(acc, _mm256_mullo_epi16(x, w)); }
     static void store16(int16_t* p, V v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
     static int zeros16(V v) {
         return __builtin_popcount(
@@ -73,12 +69,6 @@ struct Avx512Ops {
     static V dot_s16(V acc, V x, V w) { return _mm512_add_epi32(acc, _mm512_madd_epi16(x, w)); }
     static V sum_u8(V sum, V x, V w) { return _mm512_add_epi16(sum, _mm512_maddubs_epi16(x, w)); }
     static V widen(V acc, V sum) { return _mm512_add_epi32(acc, _mm512_madd_epi16(sum, _mm512_set1_epi16(1))); }
-    static V load_u8_as_16(const uint8_t* p) {
-        return _mm512_cvtepu8_epi16(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
-    }
-    static V mul_add16(V acc, V x, V w) { return _mm512_add_epi16(acc, _mm512_mullo_epi16(x, w)); }
-    static void store16(int16_t* p, V v) { _mm512_storeu_si512(p, v); }
-    static int zeros16(V v) { return __builtin_popcount(_mm512_cmpeq_epi16_mask(v, _mm512_setzero_si512())); }
 };
 #endif
 
@@ -255,27 +245,6 @@ void gemm_u8_t(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, in
         column(Full{}, std::integral_constant<int, Rows2>{}, II{}),
         column(Full{}, std::integral_constant<int, Rows1>{}, I{}),
         column(Half{}, std::integral_constant<int, RowsHalf>{}, I{}));
-}
-
-// Depthwise sums of channels [begin, ...) in whole vectors of 2 * kLanes int16 lanes (uint8 inputs
-// widened, vpmullw by the tap weights); returns the first channel not done, adds the non-zero sums.
-template <class Ops>
-int32_t depthwise_vectors(const uint8_t* origin, int64_t row_stride, int32_t k0, int32_t k1, int32_t channels,
-                          int32_t begin, const int16_t* w, int16_t* out, int64_t& nonzero) {
-    constexpr int kLanes16 = 2 * Ops::kLanes;
-    int32_t c = begin;
-    for (; c + kLanes16 <= channels; c += kLanes16) {
-        typename Ops::V acc = Ops::zero();
-        for (int32_t a = 0; a < k0; ++a) {
-            const uint8_t* x = origin + a * row_stride + c;
-            const int16_t* wa = w + int64_t{a} * k1 * channels + c;
-            for (int32_t b = 0; b < k1; ++b, x += channels, wa += channels)
-                acc = Ops::mul_add16(acc, Ops::load_u8_as_16(x), Ops::load(wa));
-        }
-        Ops::store16(out + c, acc);
-        nonzero += kLanes16 - Ops::zeros16(acc);
-    }
-    return c;
 }
 
 }  // namespace

@@ -107,16 +107,22 @@ std::vector<T> pack_weights(const std::vector<int32_t>& dense, int32_t segments,
 
 std::vector<int8_t> pack_depthwise_pairs(const std::vector<int16_t>& w, int32_t k0, int32_t k1, int32_t channels) {
     const int32_t taps = k0 * k1, pairs = (taps + 1) / 2, blocks = channels / 32;
-    std::vector<int8_t> packed(static_cast<size_t>(blocks) * pairs * 64, 0);
+    const bool block16 = channels % 32 >= 16;
+    std::vector<int8_t> packed(static_cast<size_t>(blocks * 64 + block16 * 32) * pairs, 0);
+    auto put = [&](int64_t at, int32_t p, int32_t c) {  // the pair (2p, 2p + 1) of channel c
+        for (int32_t j = 0; j < 2 && 2 * p + j < taps; ++j)
+            packed[at + j] = static_cast<int8_t>(w[int64_t{2 * p + j} * channels + c]);
+    };
     for (int32_t block = 0; block < blocks; ++block)
         for (int32_t p = 0; p < pairs; ++p)
             for (int32_t half = 0; half < 2; ++half)
                 for (int32_t lane = 0; lane < 16; ++lane)
-                    for (int32_t j = 0; j < 2 && 2 * p + j < taps; ++j) {
-                        const int32_t c = block * 32 + lane % 8 + 8 * half + 16 * (lane / 8);
-                        packed[((int64_t{block} * pairs + p) * 2 + half) * 32 + 2 * lane + j] =
-                            static_cast<int8_t>(w[int64_t{2 * p + j} * channels + c]);
-                    }
+                    put(((int64_t{block} * pairs + p) * 2 + half) * 32 + 2 * lane, p,
+                        block * 32 + lane % 8 + 8 * half + 16 * (lane / 8));
+    if (block16)
+        for (int32_t p = 0; p < pairs; ++p)
+            for (int32_t lane = 0; lane < 16; ++lane)
+                put(int64_t{blocks} * pairs * 64 + p * 32 + 2 * lane, p, blocks * 32 + lane);
     return packed;
 }
 

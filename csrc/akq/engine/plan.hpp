@@ -80,10 +80,11 @@ CompiledLayer compile_layer(const LayerSpec& spec);
 // floor(n / d) = (n * magic) >> shift for every n < 2^28 and 0 < d < 2^28.
 void reciprocal(uint32_t d, uint32_t& magic, uint32_t& shift);
 
-// Depthwise weights [k0][k1][C] for vpmaddubsw on whole blocks of 32 channels: per block, per pair of
-// taps (2p, 2p + 1 of the k0*k1 taps in row-major order; a missing last tap has weight 0), 64 bytes:
-// the weights of channels {0..7, 16..23} then {8..15, 24..31} of the block (the lane order of
-// vpunpcklbw / vpunpckhbw), each as (tap 2p, tap 2p + 1).
+// Depthwise weights [k0][k1][C] for vpmaddubsw on whole blocks of 32 channels, then one block of 16
+// if at least 16 channels are left: per block, per pair of taps (2p, 2p + 1 of the k0*k1 taps in
+// row-major order; a missing last tap has weight 0), the weights of each channel as (tap 2p, tap
+// 2p + 1): 64 bytes for a 32-block, channels {0..7, 16..23} then {8..15, 24..31} (the lane order of
+// vpunpcklbw / vpunpckhbw on ymm), 32 bytes for the 16-block, channels in order.
 std::vector<int8_t> pack_depthwise_pairs(const std::vector<int16_t>& w, int32_t k0, int32_t k1, int32_t channels);
 
 // Packs a dense [segments * run][F] weight matrix for a kernel reading `unit` values at a time.

@@ -60,14 +60,15 @@ bool products_agree(const Kernels& k, const Kernels& ref, Lcg& g) {
 
 bool depthwise_agrees(const Kernels& k, const Kernels& ref, Lcg& g) {
     for (int32_t channels : {5, 16, 40, 56, 72})
-        for (const auto& [k0, k1] : {std::pair{3, 3}, std::pair{1, 2}}) {
-            const int64_t row_stride = 4 * channels;
+        for (const auto& [k0, k1] : {std::pair{3, 3}, std::pair{1, 2}, std::pair{3, 5}}) {
+            const int64_t row_stride = 8 * channels, step = 2 * channels, positions = 2, ld = channels + 3;
             const auto x = values<uint8_t>(g, k0 * row_stride, 0, 15);
             const auto w = values<int16_t>(g, k0 * k1 * channels, -128, 127);
             const auto pairs = pack_depthwise_pairs(w, k0, k1, channels);
-            std::vector<int16_t> o1(channels), o2(channels);
-            if (ref.depthwise16(x.data(), row_stride, k0, k1, channels, w.data(), pairs.data(), o1.data()) !=
-                    k.depthwise16(x.data(), row_stride, k0, k1, channels, w.data(), pairs.data(), o2.data()) ||
+            std::vector<int16_t> o1(positions * ld), o2(o1.size());
+            if (ref.depthwise16(x.data(), row_stride, step, positions, k0, k1, channels, w.data(), pairs.data(),
+                                o1.data(), ld) != k.depthwise16(x.data(), row_stride, step, positions, k0, k1,
+                                                                channels, w.data(), pairs.data(), o2.data(), ld) ||
                 o1 != o2)
                 return false;
         }

@@ -1,0 +1,156 @@
+// The engine's worker threads (workers.hpp): each worker owns a thread that runs one assigned part at
+// a time. Hand-over and completion are an atomic state, polled for a short while (only when there are
+// no more parts than cores, and yielding), then waited on under the worker's mutex.
+#include "akq/engine/workers.hpp"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <new>
+#include <system_error>
+#include <thread>
+#include <vector>
+
+namespace akq {
+
+namespace {
+
+// How long a worker polls for its next part, and a caller for a part to finish, before sleeping.
+constexpr auto kIdleSpin = std::chrono::microseconds(100);
+constexpr auto kFinishSpin = std::chrono::microseconds(1000);
+
+// Polls ready() for up to `limit`, yielding the core in between (on a busy machine another thread,
+// maybe the very part awaited, may need it); true once it holds.
+template <class Ready>
+bool spin_until(const Ready& ready, std::chrono::microseconds limit) {
+    const auto end = std::chrono::steady_clock::now() + limit;
+    for (;;) {
+        for (int i = 0; i < 4; ++i) {
+            if (ready()) return true;
+            std::this_thread::yield();
+        }
+        if (std::chrono::steady_clock::now() >= end) return ready();
+    }
+}
+
+enum State : int { kIdle, kAssigned, kDone };
+
+struct Worker {
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::atomic<int> state{kIdle};
+    void (*part)(const void*, int64_t) = nullptr;
+    const void* context = nullptr;
+    int64_t index = 0;
+    bool spin = false;  // poll for the next part after this one
+
+    void set(int s) {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            state.store(s, std::memory_order_release);
+        }
+        changed.notify_all();
+    }
+    void wait_for(int s, bool spin_first, std::chrono::microseconds limit) {
+        auto ready = [&] { return state.load(std::memory_order_acquire) == s; };
+        if (spin_first && spin_until(ready, limit)) return;
+        std::unique_lock<std::mutex> lock(mutex);
+        changed.wait(lock, ready);
+    }
+    void loop() {
+        bool spin = false;
+        for (;;) {
+            wait_for(kAssigned, spin, kIdleSpin);
+            spin = this->spin;
+            part(context, index);
+            set(kDone);
+        }
+    }
+};
+
+// Idle workers. Never destroyed: the threads park for the process's lifetime, and nothing runs
+// their destructors at exit while they wait.
+struct Pool {
+    std::mutex mutex;
+    std::vector<Worker*> idle;
+
+    Worker* acquire() {
+        {
+            std::lock_guard<std::mutex> lock(mutex);
+            if (!idle.empty()) {
+                Worker* w = idle.back();
+                idle.pop_back();
+                return w;
+            }
+        }
+        auto* w = new Worker;
+        try {
+            std::thread([w] { w->loop(); }).detach();
+        } catch (...) {
+            delete w;
+            throw;
+        }
+        return w;
+    }
+    void release(Worker* w) {
+        std::lock_guard<std::mutex> lock(mutex);
+        idle.push_back(w);
+    }
+};
+
+std::atomic<Pool*> current_pool{nullptr};
+
+// A forked child has none of the parent's threads: it starts a pool of its own (the parent's, whose
+// mutex another thread may have held at the fork, is left alone).
+void forget_pool_after_fork() { current_pool.store(new Pool); }
+
+Pool& pool() {
+    static const bool registered = [] {
+        current_pool.store(new Pool);
+        pthread_atfork(nullptr, nullptr, forget_pool_after_fork);
+        return true;
+    }();
+    (void)registered;
+    return *current_pool.load();
+}
+
+}  // namespace
+
+int core_count() {
+    static const int n = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return n;
+}
+
+void run_parts(int64_t parts, void (*part)(const void*, int64_t), const void* context) {
+    if (parts <= 1) {
+        if (parts == 1) part(context, 0);
+        return;
+    }
+    Pool& p = pool();
+    const bool spin = parts <= core_count();
+    std::vector<Worker*> workers;
+    try {
+        workers.reserve(static_cast<size_t>(parts - 1));
+        for (int64_t i = 1; i < parts; ++i) {
+            Worker* w = p.acquire();
+            workers.push_back(w);
+            w->part = part, w->context = context, w->index = i, w->spin = spin;
+            w->set(kAssigned);
+        }
+    } catch (const std::system_error&) {
+    } catch (const std::bad_alloc&) {
+    }
+    part(context, 0);
+    for (int64_t i = static_cast<int64_t>(workers.size()) + 1; i < parts; ++i) part(context, i);
+    for (Worker* w : workers) {
+        w->wait_for(kDone, spin, kFinishSpin);
+        w->state.store(kIdle, std::memory_order_relaxed);
+        p.release(w);
+    }
+}
+
+}  // namespace akq
