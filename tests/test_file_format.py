@@ -401,6 +401,7 @@ BIG = 2**31 - 1
     (0, dict(input_dims=(65536, 65536, 3)), "too large"),
     (1, dict(kernel_size=(BIG, BIG), kernel_stride=(BIG, BIG), padding=1), "at most 65536"),
     (0, dict(pool_size=(BIG, BIG), pool_stride=(BIG, BIG), padding=1), "at most 65536"),
+    (0, dict(kernel_stride=(BIG, BIG)), "at most 65536"),  # an InputConvolutional may stride past its kernel
     (1, dict(kernel_size=(4, 3)), "odd"),
     (1, dict(kernel_stride=(5, 1)), "larger than the kernel"),
     (1, dict(filters=0), "between 1 and 65536"),

@@ -129,8 +129,8 @@ void check_layer_parameters(const LayerSpec& l) {
         return;
     }
     for (int a = 0; a < 2; ++a) {
-        if (l.kernel_size[a] > kMaxAxis || (l.pool_type == PoolType::Max && (l.pool_size[a] > kMaxAxis ||
-                                                                              l.pool_stride[a] > kMaxAxis)))
+        if (l.kernel_size[a] > kMaxAxis || l.kernel_stride[a] > kMaxAxis ||
+            (l.pool_type == PoolType::Max && (l.pool_size[a] > kMaxAxis || l.pool_stride[a] > kMaxAxis)))
             fail(l, "kernel and pool sizes and strides must be at most " + std::to_string(kMaxAxis));
         if (l.kernel_size[a] <= 0 || l.kernel_size[a] % 2 == 0)
             fail(l, "kernel_size " + std::to_string(l.kernel_size[a]) + " must be strictly positive and odd");
