@@ -63,21 +63,14 @@ int64_t separable(const CompiledLayer& L, const uint8_t* input, int64_t stride, 
             return s.padded8.data() + n * padded_size + (pos / L.out1) * L.s0 * row + (pos % L.out1) * L.s1 * C;
         };
         if (L.depthwise_fits_int16) {
-            // Runs of positions along one output row (sample n, row o0, from column o1): one call each.
-            int64_t n = first / positions, o0 = first % positions / L.out1, o1 = first % positions % L.out1;
-            for (int64_t r = 0; r < rows;) {
-                const int64_t run = std::min<int64_t>(L.out1 - o1, rows - r);
+            // Runs of positions along one output row: one call each.
+            for (int64_t r = 0, run; r < rows; r += run) {
+                run = std::min<int64_t>(L.out1 - (first + r) % L.out1, rows - r);
                 int16_t* d = s.patch.data() + r * width;
-                const uint8_t* x = s.padded8.data() + n * padded_size + o0 * L.s0 * row + o1 * L.s1 * C;
-                nonzero += k.depthwise16(x, row, L.s1 * C, run, L.k0, L.k1, C, L.depthwise.data(),
+                nonzero += k.depthwise16(origin(r), row, L.s1 * C, run, L.k0, L.k1, C, L.depthwise.data(),
                                          L.depthwise_pairs.data(), d, width);
                 if (width > C)
                     for (int64_t i = 0; i < run; ++i) d[i * width + C] = 0;  // the unit's padding (odd C)
-                r += run, o1 += run;
-                if (o1 == L.out1) {
-                    o1 = 0;
-                    if (++o0 == L.out0) o0 = 0, ++n;
-                }
             }
             k.gemm_s16(s.patch.data(), width, rows, 1, 0, L.run_units, L.packed.data(), L.filters_padded, out,
                        L.filters_padded);
