@@ -24,7 +24,6 @@ int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 const char* kTooBig = "Filter size is too big to fit in a CNP: try decreasing the input channels or the bitwidth";
 
 int64_t convolution_filters_per_np(int64_t k, int64_t c, int64_t wb) {
-    if (wb != 1 && wb != 2 && wb != 4) return 0;  // no such CNP (docs/spec D.3)
     const int ki = static_cast<int>(k / 2), wi = wb == 1 ? 0 : wb == 2 ? 1 : 2;
     const Ratio a = kConvFilterGroupsPerSlot[ki][wi];
     const int64_t slots = (wb == 4 ? kChannelSlots / 2 : kChannelSlots) / c;
@@ -35,7 +34,6 @@ int64_t convolution_filters_per_np(int64_t k, int64_t c, int64_t wb) {
 // Whether `f` filters of a separable layer fit one NP (not monotone in f: a partial group of 8 filters
 // takes a whole column).
 bool separable_fits(int64_t k, int64_t c, int64_t wb, int64_t f) {
-    if ((wb != 2 && wb != 4) || k < 3) return false;  // no such CNP (docs/spec D.3)
     const Ratio x = kSeparableDepthwiseWords[k / 2 - 1][wb == 4 ? 1 : 0];
     const int64_t depthwise = 8 * ceil_div(ceil_div(x.num * c, x.den), 8);
     const int64_t per_column = kMemoryWordBits / wb;
@@ -43,11 +41,12 @@ bool separable_fits(int64_t k, int64_t c, int64_t wb, int64_t f) {
     return f <= kMaxFiltersPerNp && c * columns + depthwise <= kNpMemoryWords;
 }
 
-// Whether `f` filters of the layer fit one NP.
+// Whether `f` filters of the layer fit one NP (never for weights or kernels no CNP has, docs/spec D.3).
 bool fits_one_np(const LayerSpec& l, int64_t f) {
     const int64_t k = l.kernel_size[0], c = l.input_dims[2], wb = l.weights_bits;
-    if (l.type == LayerType::SeparableConvolutional) return separable_fits(k, c, wb, f);
-    return f <= convolution_filters_per_np(k, c, wb);
+    const bool separable = l.type == LayerType::SeparableConvolutional;
+    if (!cnp_takes_weights_bits(l) || k > 7 || (separable && k < 3)) return false;
+    return separable ? separable_fits(k, c, wb, f) : f <= convolution_filters_per_np(k, c, wb);
 }
 
 // The most filters one NP holds (0: not even one).
@@ -107,6 +106,11 @@ std::vector<int32_t> balance_filters(int32_t filters, int32_t groups) {
         for (int32_t i = 0; i < groups; ++i) out[static_cast<size_t>(i)] = filters / groups + (i < filters % groups);
     }
     return out;
+}
+
+bool cnp_takes_weights_bits(const LayerSpec& l) {
+    const int32_t wb = l.weights_bits;
+    return wb == 2 || wb == 4 || (wb == 1 && l.type != LayerType::SeparableConvolutional);
 }
 
 int32_t input_bits_after(const LayerSpec* previous) {

@@ -25,6 +25,9 @@ struct CnpSplit {
 // activations (the previous layer's act_bits, or InputData's input_bits), which the row buffer holds.
 CnpSplit split_cnp_layer(const LayerSpec& l, int32_t filter_groups = 1, int32_t input_bits = 4);
 
+// Whether a CNP stores weights of l.weights_bits bits: 1, 2 or 4, a separable layer 2 or 4 [docs/spec D.3].
+bool cnp_takes_weights_bits(const LayerSpec& l);
+
 // The bits of the activations entering the layer after `previous` (8 for the first layer's pixels).
 int32_t input_bits_after(const LayerSpec* previous);
 

@@ -181,23 +181,19 @@ void check_cnp(const LayerSpec& l, Collector& c) {
               "use fewer filters");
 }
 
+// Whether the weight bits are those of a CNP (reported otherwise).
+bool check_cnp_weights_bits(const LayerSpec& l, Collector& c) {
+    if (cnp_takes_weights_bits(l)) return true;
+    if (l.type == LayerType::SeparableConvolutional)
+        c.map("Separable CNP weights bitwidth must be 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
+    else
+        c.map("Standard CNP weights bitwidth must be 1, 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
+    return false;
+}
+
 // The capacity rules the reference checks while it allocates the layer's NPs, in its order: global average
 // pooling on a split input, the weight bits, the filter memory, the row buffer, the NP count, then the
 // other split rules.
-// Whether the weight bits are those of a CNP (reported otherwise).
-bool check_cnp_weights_bits(const LayerSpec& l, Collector& c) {
-    const bool separable = l.type == LayerType::SeparableConvolutional;
-    if (separable && l.weights_bits != 2 && l.weights_bits != 4) {
-        c.map("Separable CNP weights bitwidth must be 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
-        return false;
-    }
-    if (!separable && l.weights_bits != 1 && l.weights_bits != 2 && l.weights_bits != 4) {
-        c.map("Standard CNP weights bitwidth must be 1, 2 or 4 (got " + to_string(l.weights_bits) + ")", kRequantize);
-        return false;
-    }
-    return true;
-}
-
 void check_cnp_capacity(const LayerSpec& l, int32_t input_bits, Collector& c) {
     if (!parameter_problems(l).empty()) {  // the capacity is meaningless then
         check_cnp_weights_bits(l, c);
