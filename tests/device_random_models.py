@@ -191,20 +191,33 @@ def _small_enough(model) -> bool:
     return True
 
 
+# -- both sides: akida's Model API, which akq speaks too -----------------------------------------------
+def layer(desc, lib):
+    """The layer of description `desc` built with `lib`'s public API (the akq or the akida module)."""
+    args = {key: tuple(value) if isinstance(value, list) else value for key, value in desc.items() if key != "type"}
+    if desc["type"] not in ("InputData", "FullyConnected"):
+        args["padding"] = lib.Padding.Same if args["padding"] == "same" else lib.Padding.Valid
+        args["pool_type"] = {"none": lib.PoolType.NoPooling, "max": lib.PoolType.Max,
+                             "avg": lib.PoolType.Average}[args["pool_type"]]
+    return getattr(lib, desc["type"])(**args)
+
+
+def mapping_outcome(m) -> dict:
+    """The sequences and NPs of a mapped akq or akida model."""
+    return {"sequences": [[s.name, s.backend.name, [[layer.name for layer in p.layers] for p in s.passes]]
+                          for s in m.sequences],
+            "nps": {layer.name: [[np_.type.name, np_.filters] for np_ in layer.mapping.nps]
+                    for layer in m.layers if layer.mapping is not None}}
+
+
 # -- akq ---------------------------------------------------------------------------------------------
 def akq_model(model):
     """`model` built with akq's public API (AkqError if akq refuses a parameter or the chain)."""
     import akq
 
-    pools = {"none": akq.PoolType.NoPooling, "max": akq.PoolType.Max, "avg": akq.PoolType.Average}
     m = akq.Model()
     for desc in model:
-        kind, args = desc["type"], dict(desc)
-        del args["type"]
-        if kind not in ("InputData", "FullyConnected"):
-            args["padding"] = akq.Padding.Same if args["padding"] == "same" else akq.Padding.Valid
-            args["pool_type"] = pools[args["pool_type"]]
-        m.add(getattr(akq, kind)(**args))
+        m.add(layer(desc, akq))
     return m
 
 
@@ -222,10 +235,7 @@ def akq_outcome(model) -> dict:
     except HardwareError as error:
         message = str(error)
         return refusal(message.split("'")[1] if "'" in message else "", message, 1)
-    return {"sequences": [[s.name, s.backend.name, [[layer.name for layer in p.layers] for p in s.passes]]
-                          for s in m.sequences],
-            "nps": {layer.name: [[np_.type.name, np_.filters] for np_ in layer.mapping.nps]
-                    for layer in m.layers if layer.mapping is not None}}
+    return mapping_outcome(m)
 
 
 # -- akida (in a child process) ----------------------------------------------------------------------
@@ -234,24 +244,14 @@ def akida_outcome(model) -> dict:
     import akida
     import numpy as np
 
-    pools = {"none": akida.PoolType.NoPooling, "max": akida.PoolType.Max, "avg": akida.PoolType.Average}
     try:
         m = akida.Model()
         for desc in model:
-            kind, args = desc["type"], dict(desc)
-            del args["type"]
-            if kind not in ("InputData", "FullyConnected"):
-                args["padding"] = akida.Padding.Same if args["padding"] == "same" else akida.Padding.Valid
-                args["pool_type"] = pools[args["pool_type"]]
-                for key in ("kernel_size", "kernel_stride", "pool_size", "pool_stride"):
-                    args[key] = tuple(args[key])
-            if "input_shape" in args:
-                args["input_shape"] = tuple(args["input_shape"])
-            m.add(getattr(akida, kind)(**args))
-            layer = m.layers[-1]
+            m.add(layer(desc, akida))
+            added = m.layers[-1]
             for name in ("weights", "weights_pw"):  # all-zero HRC / separable weights are refused
-                if name in layer.get_variable_names():
-                    layer.set_variable(name, np.ones(layer.get_variable(name).shape, np.int8))
+                if name in added.get_variable_names():
+                    added.set_variable(name, np.ones(added.get_variable(name).shape, np.int8))
     except Exception as error:  # noqa: BLE001 - the reference's parameter refusals are plain exceptions
         return {"invalid": str(error)}
     try:
@@ -259,10 +259,7 @@ def akida_outcome(model) -> dict:
     except Exception as error:  # noqa: BLE001
         message = str(error)
         return refusal(message.split("'")[1] if "layer '" in message else message.split(":")[0], message, 0)
-    return {"sequences": [[s.name, s.backend.name, [[layer.name for layer in p.layers] for p in s.passes]]
-                          for s in m.sequences],
-            "nps": {layer.name: [[np_.type.name, np_.filters] for np_ in layer.mapping.nps]
-                    for layer in m.layers if layer.mapping is not None}}
+    return mapping_outcome(m)
 
 
 class AkidaWorker:

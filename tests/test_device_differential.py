@@ -16,32 +16,33 @@ akida = pytest.importorskip("akida", reason="the differential mapping test needs
 SEED, COUNT = 20261201, 400
 
 
-@pytest.fixture(scope="module")
-def outcomes():
+def mapped_by_both(models):
+    """(model, akida's outcome, akq's outcome) for each of `models`."""
     if akida.__version__ != "2.4.0":
         pytest.skip(f"the reference is akida 2.4.0, installed: {akida.__version__}")
-    models = drm.random_models(SEED, COUNT)
     with drm.AkidaWorker(timeout=5.0) as worker:
         return [(model, worker.outcome(model), drm.akq_outcome(model)) for model in models]
 
 
+def assert_all_agree(outcomes):
+    differing = [(model, drm.difference(reference, ours)) for model, reference, ours in outcomes]
+    differing = [f"model {model}: {why}" for model, why in differing if why is not None]
+    assert not differing, "\n".join(differing)
+
+
+@pytest.fixture(scope="module")
+def outcomes():
+    return mapped_by_both(drm.random_models(SEED, COUNT))
+
+
 def test_akq_maps_like_the_reference(outcomes):
-    differing = {i: drm.difference(reference, ours) for i, (_, reference, ours) in enumerate(outcomes)}
-    differing = {i: why for i, why in differing.items() if why is not None}
-    assert not differing, "\n".join(f"model {i} {outcomes[i][0]}: {why}" for i, why in differing.items())
+    assert_all_agree(outcomes)
 
 
 def test_single_layer_capacity_as_the_reference():
-    if akida.__version__ != "2.4.0":
-        pytest.skip(f"the reference is akida 2.4.0, installed: {akida.__version__}")
-    models = drm.capacity_models(SEED, 300)
-    with drm.AkidaWorker(timeout=5.0) as worker:
-        outcomes = [(model, worker.outcome(model), drm.akq_outcome(model)) for model in models]
-    multi_np = sum(1 for _, r, _ in outcomes if "nps" in r and len(r["nps"]["l1"]) > 1)
-    assert multi_np >= 60
-    differing = [(model, drm.difference(reference, ours)) for model, reference, ours in outcomes]
-    differing = [(model, why) for model, why in differing if why is not None]
-    assert not differing, "\n".join(f"{model}: {why}" for model, why in differing)
+    outcomes = mapped_by_both(drm.capacity_models(SEED, 300))
+    assert sum(1 for _, r, _ in outcomes if "nps" in r and len(r["nps"]["l1"]) > 1) >= 60
+    assert_all_agree(outcomes)
 
 
 def test_the_models_cover_the_space(outcomes):

@@ -278,6 +278,7 @@ SWEEPS = {
     }),
 }
 
+
 def cells(key):
     kind, k, wb, fixed = key
     columns, rows = SWEEPS[key]
