@@ -10,7 +10,11 @@
 #if defined(__GNUC__) && defined(__x86_64__)
 #define AKQ_QUANTIZE_X86 1
 #define AKQ_TARGET_AVX2 __attribute__((target("avx2")))
+#if defined(AKQ_EMULATE_SIMD)
+#define AKQ_TARGET_AVX512 AKQ_TARGET_AVX2  // a test build, whose AVX-512 families are emulated (engine/isa.hpp)
+#else
 #define AKQ_TARGET_AVX512 __attribute__((target("avx2,avx512f,avx512bw,avx512vl")))
+#endif
 #endif
 
 #define AKQ_INLINE inline __attribute__((always_inline))

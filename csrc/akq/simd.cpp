@@ -27,6 +27,12 @@ uint64_t xcr0() {
 
 bool bit(uint32_t reg, int b) { return (reg >> b) & 1u; }
 
+#if defined(AKQ_EMULATE_SIMD)
+constexpr bool kEmulated = true;  // a test build: the families above AVX2 run on SIMDe (engine/isa.hpp)
+#else
+constexpr bool kEmulated = false;
+#endif
+
 // Supported families as a bit mask over SimdLevel.
 unsigned detect() {
     unsigned mask = 1u << static_cast<int>(SimdLevel::Scalar);
@@ -45,10 +51,10 @@ unsigned detect() {
     const bool avxvnni = bit(a1, 4);
     if (!(os_ymm && avx2 && fma && bmi2)) return mask;
     mask |= 1u << static_cast<int>(SimdLevel::Avx2);
-    if (avxvnni) mask |= 1u << static_cast<int>(SimdLevel::AvxVnni);
-    if (os_zmm && avx512f && avx512bw && avx512vl) {
+    if (avxvnni || kEmulated) mask |= 1u << static_cast<int>(SimdLevel::AvxVnni);
+    if ((os_zmm && avx512f && avx512bw && avx512vl) || kEmulated) {
         mask |= 1u << static_cast<int>(SimdLevel::Avx512);
-        if (avx512vnni) mask |= 1u << static_cast<int>(SimdLevel::Avx512Vnni);
+        if (avx512vnni || kEmulated) mask |= 1u << static_cast<int>(SimdLevel::Avx512Vnni);
     }
     return mask;
 }

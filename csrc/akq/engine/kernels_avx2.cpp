@@ -2,11 +2,12 @@
 // on ymm registers, and the activation, event counts and pooling that every x86 family shares.
 // Same results as kernels_scalar.cpp, bit for bit.
 #include "akq/engine/depthwise_scalar.hpp"
+#include "akq/engine/isa.hpp"
 #include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
 
-#if defined(__AVX2__)
+#if defined(AKQ_ISA_AVX2)
 #include "akq/engine/kernels_simd.hpp"
 
 #include <algorithm>

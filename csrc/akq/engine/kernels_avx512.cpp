@@ -1,8 +1,9 @@
 // AVX-512 (F, BW, VL) kernels (compiled with -mavx512bw -mavx512vl): the products of
 // kernels_simd.hpp on zmm registers; the rest is the AVX2 family's.
+#include "akq/engine/isa.hpp"
 #include "akq/engine/kernels.hpp"
 
-#if defined(__AVX512BW__) && defined(__AVX512VL__)
+#if defined(AKQ_ISA_AVX512)
 #include "akq/engine/kernels_simd.hpp"
 
 namespace akq {

@@ -1,8 +1,9 @@
 // AVX-512 VNNI kernels (compiled with -mavx512vnni): the products of kernels_simd.hpp with zmm
 // vpdpbusd / vpdpwssd (ymm for the last 8-filter panel); the rest is the AVX-512 family's.
+#include "akq/engine/isa.hpp"
 #include "akq/engine/kernels.hpp"
 
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#if defined(AKQ_ISA_AVX512_VNNI)
 #include "akq/engine/kernels_simd.hpp"
 
 namespace akq {

@@ -1,8 +1,9 @@
 // AVX-VNNI kernels (compiled with -mavxvnni): the products of kernels_simd.hpp with 256-bit
 // vpdpbusd / vpdpwssd, which need no int16 partial sums; the rest is the AVX2 family's.
+#include "akq/engine/isa.hpp"
 #include "akq/engine/kernels.hpp"
 
-#if defined(__AVXVNNI__)
+#if defined(AKQ_ISA_AVX_VNNI)
 #include "akq/engine/kernels_simd.hpp"
 
 namespace akq {

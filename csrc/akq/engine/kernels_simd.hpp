@@ -8,12 +8,11 @@
 // gemm_*_t<Full, Half, Rows2, Rows1, RowsHalf>: tiles of Rows2 rows x 2 vectors of Full, Rows1 x 1
 // vector (16-lane Full only) and RowsHalf x 1 vector of Half (ymm) for the last 8-filter panel.
 #pragma once
-#include <immintrin.h>
-
 #include <cstdint>
 #include <cstring>
 #include <type_traits>
 
+#include "akq/engine/isa.hpp"
 #include "akq/engine/plan.hpp"
 
 namespace akq {
@@ -21,7 +20,7 @@ namespace akq {
 // Internal linkage on purpose: every family's translation unit has its own build of these.
 namespace {
 
-#if defined(__AVX2__)
+#if defined(AKQ_ISA_AVX2)
 struct Avx2Ops {
     using V = __m256i;
     static constexpr int kLanes = 8;
@@ -45,7 +44,7 @@ struct Avx2Ops {
 };
 #endif
 
-#if defined(__AVXVNNI__)
+#if defined(AKQ_ISA_AVX_VNNI)
 struct AvxVnniOps : Avx2Ops {
     static constexpr bool kInt16Sums = false;
     static V dot_s16(V acc, V x, V w) { return _mm256_dpwssd_avx_epi32(acc, x, w); }
@@ -53,7 +52,7 @@ struct AvxVnniOps : Avx2Ops {
 };
 #endif
 
-#if defined(__AVX512BW__)
+#if defined(AKQ_ISA_AVX512)
 struct Avx512Ops {
     using V = __m512i;
     static constexpr int kLanes = 16;
@@ -72,7 +71,7 @@ struct Avx512Ops {
 };
 #endif
 
-#if defined(__AVX512VNNI__) && defined(__AVX512VL__)
+#if defined(AKQ_ISA_AVX512_VNNI)
 struct Avx512VnniOps : Avx512Ops {
     static constexpr bool kInt16Sums = false;
     static V dot_s16(V acc, V x, V w) { return _mm512_dpwssd_epi32(acc, x, w); }
