@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <random>
 
 #include "akq/engine/engine.hpp"
@@ -85,8 +86,10 @@ void test_activation_rule() {
     check(akq::activate((1 << 24) + 1, 0, 16, 4) == 1, "28-bit wrap of the numerator");
 }
 
-// The AVX2 activation divides by multiplying with a reciprocal: compare it with the exact scalar
-// rule over steps of every magnitude and numerators at the quotient boundaries.
+// The AVX2 activation divides by multiplying with a reciprocal, in 64-bit integer lanes or, for steps
+// up to 2^17, in float32: compare it with the exact scalar rule over steps of every magnitude, steps
+// on both sides of 2^17, numerators at the quotient boundaries and at the 28-bit wrap, in blocks of
+// 32 and 8 filters and a tail.
 void test_vector_activation_matches_the_exact_rule() {
     if (!akq::simd_level_supported(akq::SimdLevel::Avx2)) return;
     std::mt19937 rng(5);
@@ -94,37 +97,52 @@ void test_vector_activation_matches_the_exact_rule() {
     l.name = "fc";
     l.type = akq::LayerType::FullyConnected;
     l.input_dims = {1, 1, 1};
-    const int32_t F = 64;
+    const int32_t F = 45, rows = 64, ld = 48;
     l.filters = F;
     l.weights_bits = 8;
     l.output_dims = akq::output_dims(l);
     l.weights.shape = {1, 1, 1, F};
     l.weights.data.assign(F, 1);
-    l.threshold.assign(F, 0);
-    for (int32_t f = 0; f < F; ++f) {
+    auto any_step = [&](int32_t f) {
         const float candidates[] = {0.0625f, 1.f, 1.0944437f, 3.3f, 1000.7f, 65535.9f, 8388607.f, 16777218.f,
                                     16777216.f * 15.9f, 2.f + f};
-        l.act_step.push_back(f < 10 ? candidates[f] : std::ldexp(1.f + (rng() % 1000) / 1000.f, static_cast<int>(rng() % 27) - 4));
-    }
-    for (int32_t bits : {1, 2, 4}) {
-        l.act_bits = bits;
-        const akq::CompiledLayer c = akq::compile_layer(l);
-        std::vector<int32_t> p(F * 64);
-        for (int32_t r = 0; r < 64; ++r)
+        return f < 10 ? candidates[f] : std::ldexp(1.f + (rng() % 1000) / 1000.f, static_cast<int>(rng() % 27) - 4);
+    };
+    auto small_step = [&](int32_t) { return static_cast<float>(1 + rng() % (1 << 17)) / 16; };  // step16 <= 2^17
+    auto edge_step = [&](int32_t f) { return static_cast<float>((1 << 17) - 2 + f % 4) / 16; };  // 2^17 - 2 .. + 1
+    for (const auto& step : {std::function<float(int32_t)>(any_step), std::function<float(int32_t)>(small_step),
+                             std::function<float(int32_t)>(edge_step)})
+        for (int repeat = 0; repeat < 20; ++repeat) {
+            l.threshold.clear();
+            l.act_step.clear();
             for (int32_t f = 0; f < F; ++f) {
-                const int64_t step = c.step16[f];
-                const int64_t k = rng() % 20, jitter = static_cast<int64_t>(rng() % 3) - 1;
-                int64_t v = (k * step >> bits) + jitter;  // next to a level boundary
-                if (r % 4 == 3) v = static_cast<int32_t>(rng());  // anywhere, incl. wraps
-                p[r * F + f] = static_cast<int32_t>(static_cast<uint32_t>(v));
+                l.threshold.push_back(static_cast<int32_t>(rng() % 2001) - 1000);
+                l.act_step.push_back(step(f));
             }
-        std::vector<uint8_t> expected(p.size()), got(p.size());
-        const int64_t e1 = akq::scalar_kernels().activate(p.data(), 64, F, F, c.threshold.data(), c.step16.data(),
-                                                          c.magic.data(), c.shift.data(), bits, expected.data());
-        const int64_t e2 = akq::avx2_kernels()->activate(p.data(), 64, F, F, c.threshold.data(), c.step16.data(),
-                                                        c.magic.data(), c.shift.data(), bits, got.data());
-        check(expected == got && e1 == e2, "AVX2 activation equals the exact rule");
-    }
+            for (int32_t bits : {1, 2, 4}) {
+                l.act_bits = bits;
+                const akq::CompiledLayer c = akq::compile_layer(l);
+                std::vector<int32_t> p(rows * ld);
+                for (int32_t r = 0; r < rows; ++r)
+                    for (int32_t f = 0; f < F; ++f) {
+                        const int64_t target = int64_t(rng() % 17) * c.step16[f] + int64_t(rng() % 3) - 1;
+                        int64_t z = ((target + 1) >> bits) + int64_t(rng() % 3) - 1;  // next to a level boundary
+                        // In a quarter of the sets, potentials at the wrap and anywhere (these blocks take
+                        // the integer path).
+                        if (repeat % 4 == 0 && r % 16 == 7) z = (int64_t{1} << (28 - bits)) + int64_t(rng() % 5) - 2;
+                        if (repeat % 4 == 0 && r % 16 == 3) z = static_cast<int32_t>(rng());
+                        p[r * ld + f] = static_cast<int32_t>(static_cast<uint32_t>(c.threshold[f] + z));
+                    }
+                std::vector<uint8_t> expected(rows * F), got(rows * F);
+                const int64_t e1 =
+                    akq::scalar_kernels().activate(p.data(), rows, ld, F, c.threshold.data(), c.step16.data(),
+                                                   c.magic.data(), c.shift.data(), bits, expected.data());
+                const int64_t e2 =
+                    akq::avx2_kernels()->activate(p.data(), rows, ld, F, c.threshold.data(), c.step16.data(),
+                                                  c.magic.data(), c.shift.data(), bits, got.data());
+                check(expected == got && e1 == e2, "AVX2 activation equals the exact rule");
+            }
+        }
 }
 
 void test_zero_step_is_an_engine_error() {

@@ -75,23 +75,52 @@ bool depthwise_agrees(const Kernels& k, const Kernels& ref, Lcg& g) {
     return true;
 }
 
+bool activation_agrees_on(const Kernels& k, const Kernels& ref, const std::vector<int32_t>& p, int64_t rows,
+                          int64_t ld, const std::vector<int32_t>& threshold, const std::vector<uint32_t>& step16,
+                          int32_t bits) {
+    const int64_t filters = static_cast<int64_t>(step16.size());
+    std::vector<uint32_t> magic(filters), shift(filters);
+    for (int64_t f = 0; f < filters; ++f) reciprocal(step16[f], magic[f], shift[f]);
+    std::vector<uint8_t> o1(rows * filters), o2(o1.size());
+    return ref.activate(p.data(), rows, ld, filters, threshold.data(), step16.data(), magic.data(), shift.data(),
+                        bits, o1.data()) == k.activate(p.data(), rows, ld, filters, threshold.data(), step16.data(),
+                                                       magic.data(), shift.data(), bits, o2.data()) &&
+           o1 == o2;
+}
+
+// Steps of every size on potentials of every size; then potentials one below, at and one above each
+// level's boundary, for 48 filters of steps up to 2^17 (the AVX2 kernel's float32 limit), the last 8 of
+// them also at the 28-bit wrap.
 bool activation_agrees(const Kernels& k, const Kernels& ref, Lcg& g) {
-    const int64_t rows = 3, filters = 21;
+    const int64_t rows = 3, filters = 21, ld = 24;
     std::vector<int32_t> threshold(filters);
-    std::vector<uint32_t> step16(filters), magic(filters), shift(filters);
+    std::vector<uint32_t> step16(filters);
     for (int64_t f = 0; f < filters; ++f) {
         threshold[f] = g.next(-1000, 1000);
         step16[f] = static_cast<uint32_t>(f < 4 ? (1 << (7 * f)) + f : g.next(1, 1 << 20));
-        reciprocal(step16[f], magic[f], shift[f]);
     }
-    std::vector<int32_t> p(rows * 24);
+    std::vector<int32_t> p(rows * ld);
     for (int32_t& v : p) v = g.next(-(1 << 30), 1 << 30);
+    for (int32_t bits : {1, 2, 4})
+        if (!activation_agrees_on(k, ref, p, rows, ld, threshold, step16, bits)) return false;
+
+    const int64_t edge_rows = 40, edge_filters = 48;
+    std::vector<int32_t> edge_threshold(edge_filters);
+    std::vector<uint32_t> edge_step(edge_filters);
+    for (int64_t f = 0; f < edge_filters; ++f) {
+        edge_threshold[f] = g.next(-1000, 1000);
+        edge_step[f] = static_cast<uint32_t>(f < 8 ? (1 << 17) - f : g.next(1, 1 << 17));
+    }
+    std::vector<int32_t> edge(edge_rows * edge_filters);
     for (int32_t bits : {1, 2, 4}) {
-        std::vector<uint8_t> o1(rows * filters), o2(o1.size());
-        if (ref.activate(p.data(), rows, 24, filters, threshold.data(), step16.data(), magic.data(), shift.data(),
-                         bits, o1.data()) != k.activate(p.data(), rows, 24, filters, threshold.data(), step16.data(),
-                                                        magic.data(), shift.data(), bits, o2.data()) ||
-            o1 != o2)
+        for (int64_t r = 0; r < edge_rows; ++r)
+            for (int64_t f = 0; f < edge_filters; ++f) {  // z with (2^b z - 1) near level * step16
+                const int64_t target = int64_t{g.next(0, 16)} * edge_step[f] + g.next(-1, 1);
+                const int32_t z = f >= 40 && r % 8 == 0 ? (1 << (28 - bits)) + g.next(-1, 1)
+                                                        : static_cast<int32_t>((target + 1) >> bits) + g.next(-1, 1);
+                edge[r * edge_filters + f] = edge_threshold[f] + z;
+            }
+        if (!activation_agrees_on(k, ref, edge, edge_rows, edge_filters, edge_threshold, edge_step, bits))
             return false;
     }
     return true;
