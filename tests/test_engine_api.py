@@ -166,6 +166,35 @@ def test_statistics_of_a_separable_layer_count_depthwise_and_pointwise_operation
     assert model.statistics.layers[1].synaptic_ops == expected
 
 
+def test_statistics_of_layers_fed_by_an_activation_count_border_and_strided_fanouts():
+    # The engine counts a layer's input events where the previous layer activates; 'same' borders,
+    # strides and pooling give its cells unequal fan-outs.
+    rng = np.random.default_rng(4)
+    model = akq.Model([akq.InputData((7, 6, 3), input_bits=4),
+                       akq.Convolutional(3, 8, weights_bits=4, act_bits=4, pool_type=akq.PoolType.Max,
+                                         pool_size=(2, 2), padding=akq.Padding.Same),
+                       akq.SeparableConvolutional((3, 3), 5, kernel_stride=(2, 1), weights_bits=4, act_bits=2),
+                       akq.Convolutional(3, 4, weights_bits=4, activation=False)])
+    conv, sep, last = model.layers[1:]
+    for layer in (conv, sep, last):
+        layer.set_variable("weights", random_weights(rng, 4, layer.get_variable("weights").shape))
+    sep.set_variable("weights_pw", random_weights(rng, 4, sep.get_variable("weights_pw").shape))
+    conv.set_variable("threshold", np.full(8, 3, np.int32))
+    x = rng.integers(0, 16, (6, 7, 6, 3)).astype(np.uint8)
+    model.forward(x, threads=2)
+    from test_engine_reference import depthwise, pad
+
+    hidden = akq.Model(model.layers[:2]).forward(x)
+    middle = akq.Model(model.layers[:3]).forward(x)
+    stats = model.statistics.layers
+    xp, o0, o1 = pad(hidden, (3, 3), (2, 1), True, 0)
+    d = depthwise(xp, sep.get_variable("weights")[::-1, ::-1], (2, 1), o0, o1)
+    assert stats[2].input_events == np.count_nonzero(hidden)
+    assert stats[2].synaptic_ops == window_events(hidden, (3, 3), (2, 1), True) + 5 * np.count_nonzero(d)
+    assert stats[3].input_events == np.count_nonzero(middle)
+    assert stats[3].synaptic_ops == 4 * window_events(middle, (3, 3), (1, 1), True)
+
+
 def test_every_engine_error_is_an_akq_error():
     assert issubclass(InputError, AkqError) and issubclass(InputError, ValueError)
 

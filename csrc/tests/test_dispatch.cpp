@@ -45,8 +45,9 @@ int64_t wrong_depthwise(const uint8_t* origin, int64_t row_stride, int64_t step,
 }
 int64_t wrong_activation(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* th,
                          const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,
-                         uint8_t* out) {
-    return akq::scalar_kernels().activate(p, rows, ld, filters, th, step16, magic, shift, bits, out) + (bits == 4);
+                         uint8_t* out, int32_t* row_events) {
+    return akq::scalar_kernels().activate(p, rows, ld, filters, th, step16, magic, shift, bits, out, row_events) +
+           (bits == 4);
 }
 
 void test_a_wrong_kernel_fails_the_self_check() {

@@ -27,7 +27,7 @@ void global_sum(const CompiledLayer& L, const int32_t* potentials, int32_t* pool
 }  // namespace
 
 int64_t finish_layer(const CompiledLayer& L, int32_t* potentials, int32_t* pooled, uint8_t* activations,
-                     int32_t* out_potentials) {
+                     int32_t* cell_events, int32_t* out_potentials) {
     const int64_t F = L.filters;
     const int32_t* source = potentials;
     int64_t ld = L.filters_padded, rows = L.positions();
@@ -44,7 +44,7 @@ int64_t finish_layer(const CompiledLayer& L, int32_t* potentials, int32_t* poole
     }
     if (L.activation)
         return kernels().activate(source, rows, ld, F, L.threshold.data(), L.step16.data(), L.magic.data(),
-                                  L.shift.data(), L.act_bits, activations);
+                                  L.shift.data(), L.act_bits, activations, cell_events);
     int64_t events = 0;
     for (int64_t r = 0; r < rows; ++r) {
         const int32_t* p = source + r * ld;

@@ -19,6 +19,7 @@ struct Engine::Workspace {
     std::vector<uint8_t> activations[2];  // kChunk samples, activation_stride apart
     int64_t activation_stride = 0;
     std::vector<int32_t> potentials, pooled;
+    std::vector<int32_t> cell_events;  // non-zero outputs per output position of one sample
     Scratch scratch;
     std::vector<LayerStatistics> stats;
 };
@@ -41,6 +42,13 @@ int64_t count_input_events(const CompiledLayer& L, const uint8_t* input, LayerSt
                                : kernels().count_events(input, cells, L.channels, L.fanout.data(), &st.synaptic_ops);
     st.input_events += events;
     return events;
+}
+
+// The synaptic operations of `consumer` for one sample whose input events per cell are cell_events.
+int64_t synaptic_ops(const CompiledLayer& consumer, const int32_t* cell_events) {
+    int64_t ops = 0;
+    for (size_t cell = 0; cell < consumer.fanout.size(); ++cell) ops += cell_events[cell] * consumer.fanout[cell];
+    return ops;
 }
 
 }  // namespace
@@ -72,12 +80,21 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
         const int64_t samples = std::min(kChunk, first + count - begin);
         const uint8_t* current = input + begin * input_size();
         int64_t stride = input_size();
+        // The input events and synaptic operations of a layer whose input the previous activation counted.
+        bool counted = false;
+        int64_t counted_events = 0, counted_ops = 0;
         for (size_t li = 0; li < n_layers; ++li) {
             const CompiledLayer& L = *layers_[li];
             LayerStatistics& st = ws.stats[li];
             const bool last = li + 1 == n_layers;
             int64_t events = 0;
-            for (int64_t n = 0; n < samples; ++n) events += count_input_events(L, current + n * stride, st);
+            if (counted) {
+                events = counted_events;
+                st.input_events += counted_events;
+                st.synaptic_ops += counted_ops;
+            } else {
+                for (int64_t n = 0; n < samples; ++n) events += count_input_events(L, current + n * stride, st);
+            }
             if (L.type == LayerType::InputData) {
                 st.output_events += events;  // the layer passes its input through
                 if (last) std::copy_n(current, samples * stride, out_activations + begin * out_size);
@@ -89,6 +106,10 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
                                   : out_activations ? out_activations + begin * out_size : nullptr;
             const int64_t next_stride = last ? out_size : ws.activation_stride;
             const int64_t per_call = samples_per_call(L, samples), per_sample = L.positions() * L.filters_padded;
+            const CompiledLayer* consumer = !last && L.activation ? layers_[li + 1].get() : nullptr;
+            int32_t* cells = consumer ? ws.cell_events.data() : nullptr;
+            counted = consumer != nullptr;
+            counted_events = counted_ops = 0;
             for (int64_t n0 = 0; n0 < samples; n0 += per_call) {
                 const int64_t m = std::min(per_call, samples - n0);
                 const uint8_t* in = current + n0 * stride;
@@ -98,11 +119,17 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
                     st.synaptic_ops += compute_potentials(L, in, stride, m, ws.potentials.data(), ws.scratch);
                 for (int64_t n = n0; n < n0 + m; ++n) {
                     int32_t* raw = ws.potentials.data() + (n - n0) * per_sample;
-                    if (last && !L.activation)
-                        st.output_events += finish_layer(L, raw, ws.pooled.data(), nullptr,
+                    if (last && !L.activation) {
+                        st.output_events += finish_layer(L, raw, ws.pooled.data(), nullptr, nullptr,
                                                          out_potentials + (begin + n) * out_size);
-                    else
-                        st.output_events += finish_layer(L, raw, ws.pooled.data(), next + n * next_stride, nullptr);
+                        continue;
+                    }
+                    const int64_t out_events = finish_layer(L, raw, ws.pooled.data(), next + n * next_stride, cells, nullptr);
+                    st.output_events += out_events;
+                    if (consumer) {
+                        counted_events += out_events;
+                        counted_ops += synaptic_ops(*consumer, cells);
+                    }
                 }
             }
             current = next;
@@ -212,9 +239,10 @@ std::vector<std::unique_ptr<Engine::Workspace>> Engine::acquire_workspaces(int c
     }
     while (static_cast<int>(out.size()) < count) {
         auto ws = std::make_unique<Workspace>();
-        size_t act = 0, pot = 0, pooled = 0;
+        size_t act = 0, pot = 0, pooled = 0, cells = 0;
         for (const auto& L : layers_) {
             act = std::max(act, static_cast<size_t>(L->output_size()));
+            cells = std::max(cells, static_cast<size_t>(L->spec->output_dims[0]) * L->spec->output_dims[1]);
             pot = std::max(pot, static_cast<size_t>(samples_per_call(*L, kChunk) * L->positions() * L->filters_padded));
             pooled = std::max(pooled, static_cast<size_t>(L->output_size()));
             ws->scratch.reserve_for(*L, kChunk);
@@ -224,6 +252,7 @@ std::vector<std::unique_ptr<Engine::Workspace>> Engine::acquire_workspaces(int c
         ws->activations[1].resize(act * kChunk);
         ws->potentials.resize(pot);
         ws->pooled.resize(pooled);
+        ws->cell_events.resize(cells);
         out.push_back(std::move(ws));
     }
     for (auto& ws : out) ws->stats.assign(layers_.size(), LayerStatistics{});

@@ -29,10 +29,10 @@ struct Kernels {
                     int64_t ldc);
     // Activations of `rows` rows of `filters` potentials (ld apart) into out (filters apart), docs/spec C.6:
     // step16 = floor(16 act_step) mod 2^28 and its reciprocal (magic, shift) from plan.cpp. Returns
-    // the number of non-zero outputs.
+    // the number of non-zero outputs; row_events, unless null, receives each row's number.
     int64_t (*activate)(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
                         const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,
-                        uint8_t* out);
+                        uint8_t* out, int32_t* row_events);
     // Depthwise convolution at `positions` output positions whose windows start `step` bytes apart,
     // when every partial sum fits int16 (plan.cpp): out[p * ld + c] = sum over a < k0, b < k1 of
     // w[a][b][c] * origin[p * step + a * row_stride + b * C + c], c < C. `pairs` holds the same

@@ -36,17 +36,37 @@ void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int6
                                          ldc);
 }
 
+// Non-zero bytes among the low 8 of v, among the 32 of v.
+inline int32_t nonzero8(__m128i v) {
+    return 8 - __builtin_popcount(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()))) & 0xFFu);
+}
+inline int32_t nonzero32(__m256i v) {
+    return 32 - __builtin_popcount(static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256()))));
+}
+
+// 8 int32 levels in [0, 255] to 8 bytes.
+inline __m128i levels_to_bytes(__m256i level) {
+    const __m128i words = _mm_packus_epi32(_mm256_castsi256_si128(level), _mm256_extracti128_si256(level, 1));
+    return _mm_packus_epi16(words, words);
+}
+
+// Each row's count into *events and, unless null, row_events[r].
+inline void count_row(int32_t n, int64_t r, int64_t* events, int32_t* row_events) {
+    *events += n;
+    if (row_events) row_events[r] += n;
+}
+
 // docs/spec C.6 on one block of 8 filters: numerator (2^b z - 1) mod 2^28 in uint32 lanes, its quotient
 // by step16 as (numerator * magic) >> shift in 64-bit lanes (exact for numerators below 2^28).
-int64_t activate_exact(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
-                       const uint32_t* magic, const uint32_t* shift, int32_t bits, uint8_t* out) {
+void activate_exact(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
+                    const uint32_t* magic, const uint32_t* shift, int32_t bits, uint8_t* out, int32_t* row_events,
+                    int64_t* events) {
     const __m256i mask28 = _mm256_set1_epi32(arithmetic::kNumeratorMask), one = _mm256_set1_epi32(1);
     const __m256i zero = _mm256_setzero_si256(), top = _mm256_set1_epi32((1 << bits) - 1);
     const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFF);
     const __m128i count = _mm_cvtsi32_si128(bits);
     const __m256i th = load(threshold), m_even = load(magic), m_odd = _mm256_srli_epi64(m_even, 32);
     const __m256i s = load(shift), s_even = _mm256_and_si256(s, low32), s_odd = _mm256_srli_epi64(s, 32);
-    __m256i nonzero = zero;  // minus the count of non-zero levels, per lane
     for (int64_t r = 0; r < rows; ++r) {
         const __m256i z = _mm256_sub_epi32(load(p + r * ld), th);
         const __m256i num = _mm256_and_si256(_mm256_sub_epi32(_mm256_sll_epi32(z, count), one), mask28);
@@ -55,15 +75,10 @@ int64_t activate_exact(const int32_t* p, int64_t rows, int64_t ld, int64_t filte
         const __m256i q = _mm256_blend_epi32(q_even, _mm256_slli_epi64(q_odd, 32), 0xAA);
         const __m256i fired = _mm256_cmpgt_epi32(z, zero);  // then level >= 1
         const __m256i level = _mm256_and_si256(_mm256_min_epi32(_mm256_add_epi32(q, one), top), fired);
-        const __m128i packed16 = _mm_packus_epi32(_mm256_castsi256_si128(level), _mm256_extracti128_si256(level, 1));
-        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + r * filters), _mm_packus_epi16(packed16, packed16));
-        nonzero = _mm256_add_epi32(nonzero, fired);
+        const __m128i bytes = levels_to_bytes(level);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(out + r * filters), bytes);
+        count_row(nonzero8(bytes), r, events, row_events);
     }
-    alignas(32) int32_t lanes[8];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), nonzero);
-    int64_t events = 0;
-    for (int32_t lane : lanes) events -= lane;
-    return events;
 }
 
 // The same levels in float32 for steps of at most kFloatStepLimit, while no numerator wraps (z at most
@@ -73,11 +88,11 @@ int64_t activate_exact(const int32_t* p, int64_t rows, int64_t ld, int64_t filte
 // are far above the clamp.
 constexpr uint32_t kFloatStepLimit = 1u << 17;
 
-// Vecs vectors of 8 filters per row (4: one 32-byte store); sets *wrapped, leaving the block to the
-// exact path, if some numerator wraps.
+// Vecs vectors of 8 filters per row (4: one 32-byte store). Returns the rows done: all, or up to the
+// first where a numerator wraps, which the exact path takes from there.
 template <int Vecs>
 int64_t activate_float(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
-                       const uint32_t* step16, int32_t bits, uint8_t* out, bool* wrapped) {
+                       const uint32_t* step16, int32_t bits, uint8_t* out, int32_t* row_events, int64_t* events) {
     const __m256i zero = _mm256_setzero_si256(), top = _mm256_set1_epi32((1 << bits) - 1);
     const __m256i limit = _mm256_set1_epi32(1 << (arithmetic::kNumeratorBits - bits));
     __m256i th[Vecs];
@@ -88,14 +103,16 @@ int64_t activate_float(const int32_t* p, int64_t rows, int64_t ld, int64_t filte
         scale[v] = _mm256_mul_ps(inv, _mm256_set1_ps(static_cast<float>(1 << bits)));
         offset[v] = _mm256_sub_ps(_mm256_set1_ps(1.0f), _mm256_mul_ps(inv, _mm256_set1_ps(0.5f)));
     }
-    __m256i wraps = zero;
-    int64_t zeros = 0;
     for (int64_t r = 0; r < rows; ++r) {
+        __m256i z[Vecs], wraps = zero;
+        for (int v = 0; v < Vecs; ++v) {
+            z[v] = _mm256_sub_epi32(load(p + r * ld + 8 * v), th[v]);
+            wraps = _mm256_or_si256(wraps, _mm256_cmpgt_epi32(z[v], limit));
+        }
+        if (!_mm256_testz_si256(wraps, wraps)) return r;
         __m256i level[Vecs];
         for (int v = 0; v < Vecs; ++v) {
-            const __m256i z = _mm256_sub_epi32(load(p + r * ld + 8 * v), th[v]);
-            wraps = _mm256_or_si256(wraps, _mm256_cmpgt_epi32(z, limit));
-            const __m256 x = _mm256_cvtepi32_ps(_mm256_max_epi32(z, zero));
+            const __m256 x = _mm256_cvtepi32_ps(_mm256_max_epi32(z[v], zero));
             level[v] = _mm256_min_epi32(_mm256_cvttps_epi32(_mm256_fmadd_ps(x, scale[v], offset[v])), top);
         }
         if constexpr (Vecs == 4) {
@@ -103,58 +120,56 @@ int64_t activate_float(const int32_t* p, int64_t rows, int64_t ld, int64_t filte
                 _mm256_packus_epi16(_mm256_packus_epi32(level[0], level[1]), _mm256_packus_epi32(level[2], level[3])),
                 _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
             _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + r * filters), bytes);
-            zeros += __builtin_popcount(static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(bytes, zero))));
+            count_row(nonzero32(bytes), r, events, row_events);
         } else {
             static_assert(Vecs == 1);
-            const __m128i words =
-                _mm_packus_epi32(_mm256_castsi256_si128(level[0]), _mm256_extracti128_si256(level[0], 1));
-            const __m128i bytes = _mm_packus_epi16(words, words);
+            const __m128i bytes = levels_to_bytes(level[0]);
             _mm_storel_epi64(reinterpret_cast<__m128i*>(out + r * filters), bytes);
-            zeros += __builtin_popcount(
-                static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(bytes, _mm_setzero_si128()))) & 0xFFu);
+            count_row(nonzero8(bytes), r, events, row_events);
         }
     }
-    *wrapped = !_mm256_testz_si256(wraps, wraps);
-    return rows * 8 * Vecs - zeros;
+    return rows;
 }
 
 // Vecs blocks of 8 filters: in float32 where it is exact, else on the exact path.
 template <int Vecs>
-int64_t activate_block(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
-                       const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,
-                       uint8_t* out) {
+void activate_block(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
+                    const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits, uint8_t* out,
+                    int32_t* row_events, int64_t* events) {
     __m256i large = _mm256_setzero_si256();
     for (int v = 0; v < Vecs; ++v)  // steps are below 2^28: a signed compare
         large = _mm256_or_si256(large, _mm256_cmpgt_epi32(load(step16 + 8 * v), _mm256_set1_epi32(kFloatStepLimit)));
-    if (_mm256_testz_si256(large, large)) {
-        bool wrapped = false;
-        const int64_t events = activate_float<Vecs>(p, rows, ld, filters, threshold, step16, bits, out, &wrapped);
-        if (!wrapped) return events;
-    }
-    int64_t events = 0;
+    const int64_t done = _mm256_testz_si256(large, large)
+                             ? activate_float<Vecs>(p, rows, ld, filters, threshold, step16, bits, out, row_events, events)
+                             : 0;
+    if (done == rows) return;
     for (int v = 0; v < Vecs; ++v)
-        events += activate_exact(p + 8 * v, rows, ld, filters, threshold + 8 * v, magic + 8 * v, shift + 8 * v, bits,
-                                 out + 8 * v);
-    return events;
+        activate_exact(p + done * ld + 8 * v, rows - done, ld, filters, threshold + 8 * v, magic + 8 * v,
+                       shift + 8 * v, bits, out + done * filters + 8 * v, row_events ? row_events + done : nullptr,
+                       events);
 }
 
 int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
                       const uint32_t* step16, const uint32_t* magic, const uint32_t* shift, int32_t bits,
-                      uint8_t* out) {
+                      uint8_t* out, int32_t* row_events) {
+    if (row_events) std::fill_n(row_events, rows, 0);
     // Blocks of filters against every row: their thresholds and steps stay in registers.
     int64_t events = 0, f = 0;
     for (; f + 32 <= filters; f += 32)
-        events += activate_block<4>(p + f, rows, ld, filters, threshold + f, step16 + f, magic + f, shift + f, bits,
-                                    out + f);
+        activate_block<4>(p + f, rows, ld, filters, threshold + f, step16 + f, magic + f, shift + f, bits, out + f,
+                          row_events, &events);
     for (; f + 8 <= filters; f += 8)
-        events += activate_block<1>(p + f, rows, ld, filters, threshold + f, step16 + f, magic + f, shift + f, bits,
-                                    out + f);
-    for (int64_t r = 0; r < rows; ++r)
+        activate_block<1>(p + f, rows, ld, filters, threshold + f, step16 + f, magic + f, shift + f, bits, out + f,
+                          row_events, &events);
+    for (int64_t r = 0; r < rows && f < filters; ++r) {
+        int32_t row = 0;
         for (int64_t g = f; g < filters; ++g) {
             const uint8_t v = activate(p[r * ld + g], threshold[g], step16[g], bits);
             out[r * filters + g] = v;
-            events += v != 0;
+            row += v != 0;
         }
+        count_row(row, r, &events, row_events);
+    }
     return events;
 }
 

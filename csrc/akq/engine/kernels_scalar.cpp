@@ -48,14 +48,19 @@ void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int6
 }
 
 int64_t activate_rows(const int32_t* p, int64_t rows, int64_t ld, int64_t filters, const int32_t* threshold,
-                      const uint32_t* step16, const uint32_t*, const uint32_t*, int32_t bits, uint8_t* out) {
+                      const uint32_t* step16, const uint32_t*, const uint32_t*, int32_t bits, uint8_t* out,
+                      int32_t* row_events) {
     int64_t events = 0;
-    for (int64_t r = 0; r < rows; ++r)
+    for (int64_t r = 0; r < rows; ++r) {
+        int32_t row = 0;
         for (int64_t f = 0; f < filters; ++f) {
             const uint8_t v = activate(p[r * ld + f], threshold[f], step16[f], bits);
             out[r * filters + f] = v;
-            events += v != 0;
+            row += v != 0;
         }
+        if (row_events) row_events[r] = row;
+        events += row;
+    }
     return events;
 }
 

@@ -43,11 +43,12 @@ int64_t parallel_rows(const CompiledLayer& layer);
 // batch is smaller than the thread count.
 constexpr int64_t kParallelMacs = 1 << 20;
 
-// Pools (FC: clamps in place) and activates into `activations` (uint8), or writes the
-// pooled potentials to `out_potentials` for a last layer without activation. `pooled` is scratch
-// of output_size() int32. Returns the number of non-zero outputs.
+// Pools (FC: clamps in place) and activates into `activations` (uint8), with each output
+// position's number of non-zero outputs in `cell_events` unless null, or writes the pooled
+// potentials to `out_potentials` for a last layer without activation. `pooled` is scratch of
+// output_size() int32. Returns the number of non-zero outputs.
 int64_t finish_layer(const CompiledLayer& layer, int32_t* potentials, int32_t* pooled, uint8_t* activations,
-                     int32_t* out_potentials);
+                     int32_t* cell_events, int32_t* out_potentials);
 
 // Internal linkage on purpose: kernels_avx2.cpp (compiled with -mavx2) includes these too, and one
 // shared external copy of an inline function could be the AVX2 build that scalar code then calls.

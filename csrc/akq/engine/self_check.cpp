@@ -82,10 +82,12 @@ bool activation_agrees_on(const Kernels& k, const Kernels& ref, const std::vecto
     std::vector<uint32_t> magic(filters), shift(filters);
     for (int64_t f = 0; f < filters; ++f) reciprocal(step16[f], magic[f], shift[f]);
     std::vector<uint8_t> o1(rows * filters), o2(o1.size());
+    std::vector<int32_t> e1(rows), e2(rows);
     return ref.activate(p.data(), rows, ld, filters, threshold.data(), step16.data(), magic.data(), shift.data(),
-                        bits, o1.data()) == k.activate(p.data(), rows, ld, filters, threshold.data(), step16.data(),
-                                                       magic.data(), shift.data(), bits, o2.data()) &&
-           o1 == o2;
+                        bits, o1.data(), e1.data()) == k.activate(p.data(), rows, ld, filters, threshold.data(),
+                                                                  step16.data(), magic.data(), shift.data(), bits,
+                                                                  o2.data(), e2.data()) &&
+           o1 == o2 && e1 == e2;
 }
 
 // Steps of every size on potentials of every size; then potentials one below, at and one above each
