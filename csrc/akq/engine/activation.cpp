@@ -1,30 +1,9 @@
 // After the potentials: 20-bit saturation, max or global-average pooling (docs/spec C.4, C.5), then the
 // activation (docs/spec C.6) or the raw pooled potentials of a last layer without activation.
-#include <algorithm>
-
 #include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
 
 namespace akq {
-
-namespace {
-
-// Global "average": the sum over positions in row-major order with a saturating 20-bit accumulator.
-// With the accumulator in [-2^19, 2^19), clamping each potential to [-2^20, 2^20] first changes no
-// result, and keeps the sums in int32 lanes (vectorisable).
-void global_sum(const CompiledLayer& L, const int32_t* potentials, int32_t* pooled) {
-    const int64_t ld = L.filters_padded, F = L.filters;
-    std::fill(pooled, pooled + F, 0);
-    for (int64_t pos = 0; pos < L.positions(); ++pos) {
-        const int32_t* p = potentials + pos * ld;
-        for (int64_t f = 0; f < F; ++f) {  // int32 throughout: |sum| < 2^19 + 2^20
-            const int32_t bounded = std::clamp(p[f], 2 * arithmetic::kPotentialMin, -2 * arithmetic::kPotentialMin);
-            pooled[f] = std::clamp(pooled[f] + bounded, arithmetic::kPotentialMin, arithmetic::kPotentialMax);
-        }
-    }
-}
-
-}  // namespace
 
 int64_t finish_layer(const CompiledLayer& L, int32_t* potentials, int32_t* pooled, uint8_t* activations,
                      int32_t* cell_events, int32_t* out_potentials) {
@@ -39,7 +18,7 @@ int64_t finish_layer(const CompiledLayer& L, int32_t* potentials, int32_t* poole
         kernels().max_pool(potentials, g, pooled);
         source = pooled, ld = F, rows = int64_t{L.pool0} * L.pool1;
     } else if (L.pool == PoolType::Average) {
-        global_sum(L, potentials, pooled);
+        kernels().global_sum(potentials, L.positions(), L.filters_padded, F, pooled);
         source = pooled, ld = F, rows = 1;
     }
     if (L.activation)

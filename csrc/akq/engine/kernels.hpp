@@ -46,6 +46,9 @@ struct Kernels {
     int64_t (*count_events)(const uint8_t* x, int64_t cells, int64_t channels, const int64_t* fanout, int64_t* ops);
     // TF max pooling (padded cells never win) then clamp20, into pooled (pool0, pool1, F).
     void (*max_pool)(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled);
+    // Global "average" pooling (docs/spec C.5): pooled[f] = the sum over `positions` rows (ld apart) in
+    // row-major order, with a saturating 20-bit accumulator.
+    void (*global_sum)(const int32_t* potentials, int64_t positions, int64_t ld, int64_t filters, int32_t* pooled);
 };
 
 // The kernels of the family the engine runs: the requested family (akq/simd.hpp) once it passed its

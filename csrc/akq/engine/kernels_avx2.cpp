@@ -267,6 +267,32 @@ int64_t count_nonzero(const uint8_t* x, int64_t n) {
     return nonzero;
 }
 
+// The global sum of Vecs vectors of 8 filters over every position: independent accumulators hide the
+// latency of each one's add, max and min.
+template <int Vecs>
+void global_sum_block(const int32_t* potentials, int64_t positions, int64_t ld, int32_t* pooled) {
+    const __m256i lo = _mm256_set1_epi32(2 * arithmetic::kPotentialMin), hi = _mm256_set1_epi32(-2 * arithmetic::kPotentialMin);
+    const __m256i sum_lo = _mm256_set1_epi32(arithmetic::kPotentialMin), sum_hi = _mm256_set1_epi32(arithmetic::kPotentialMax);
+    __m256i sum[Vecs];
+    for (int v = 0; v < Vecs; ++v) sum[v] = _mm256_setzero_si256();
+    for (int64_t pos = 0; pos < positions; ++pos)
+        for (int v = 0; v < Vecs; ++v) {
+            const __m256i bounded = _mm256_min_epi32(_mm256_max_epi32(load(potentials + pos * ld + 8 * v), lo), hi);
+            sum[v] = _mm256_min_epi32(_mm256_max_epi32(_mm256_add_epi32(sum[v], bounded), sum_lo), sum_hi);
+        }
+    for (int v = 0; v < Vecs; ++v) _mm256_storeu_si256(reinterpret_cast<__m256i*>(pooled + 8 * v), sum[v]);
+}
+
+void global_sum(const int32_t* potentials, int64_t positions, int64_t ld, int64_t filters, int32_t* pooled) {
+    int64_t f = 0;
+    for (; f + 32 <= filters; f += 32) global_sum_block<4>(potentials + f, positions, ld, pooled + f);
+    for (; f + 8 <= filters; f += 8) global_sum_block<1>(potentials + f, positions, ld, pooled + f);
+    for (; f < filters; ++f) {
+        pooled[f] = 0;
+        for (int64_t pos = 0; pos < positions; ++pos) pooled[f] = global_sum_step(pooled[f], potentials[pos * ld + f]);
+    }
+}
+
 // Non-zero bytes of a cell of 2..32 channels from one 32-byte load (the caller keeps it in bounds).
 inline int64_t cell_events(const uint8_t* cell, int64_t channels) {
     const uint32_t zero = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(load(cell), _mm256_setzero_si256())));
@@ -348,7 +374,8 @@ void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled)
 }  // namespace
 
 const Kernels* avx2_kernels() {
-    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise16, count_nonzero, count_events, max_pool};
+    static const Kernels k{gemm_s16,      gemm_u8,      activate_rows, depthwise16,
+                           count_nonzero, count_events, max_pool,      global_sum};
     return &k;
 }
 

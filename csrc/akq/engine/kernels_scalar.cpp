@@ -90,6 +90,12 @@ int64_t count_events(const uint8_t* x, int64_t cells, int64_t channels, const in
     return events;
 }
 
+void global_sum(const int32_t* potentials, int64_t positions, int64_t ld, int64_t filters, int32_t* pooled) {
+    std::fill(pooled, pooled + filters, 0);
+    for (int64_t pos = 0; pos < positions; ++pos)
+        for (int64_t f = 0; f < filters; ++f) pooled[f] = global_sum_step(pooled[f], potentials[pos * ld + f]);
+}
+
 void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled) {
     for (int32_t u = 0; u < g.pool0; ++u) {
         const int32_t i0 = std::max(u * g.r0 - g.pad0, 0), i1 = std::min(u * g.r0 - g.pad0 + g.q0, g.out0);
@@ -109,7 +115,8 @@ void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled)
 }  // namespace
 
 const Kernels& scalar_kernels() {
-    static const Kernels k{gemm_s16, gemm_u8, activate_rows, depthwise16, count_nonzero, count_events, max_pool};
+    static const Kernels k{gemm_s16,      gemm_u8,      activate_rows, depthwise16,
+                           count_nonzero, count_events, max_pool,      global_sum};
     return k;
 }
 

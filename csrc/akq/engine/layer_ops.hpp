@@ -66,6 +66,16 @@ inline uint8_t activate(int32_t p, int32_t th, uint32_t step16, int32_t bits) {
 
 inline int32_t clamp20(int64_t v) { return arithmetic::saturate20(v); }
 
+// One step of the global sum (docs/spec C.5): the 20-bit saturating accumulator plus potential p. With
+// the accumulator in [-2^19, 2^19), clamping p to [-2^20, 2^20] first changes no result and keeps the
+// sum in int32 (|sum| < 2^19 + 2^20), as the vector kernels' lanes do.
+inline int32_t global_sum_step(int32_t sum, int32_t p) {
+    const int32_t bounded = p < 2 * arithmetic::kPotentialMin   ? 2 * arithmetic::kPotentialMin
+                            : p > -2 * arithmetic::kPotentialMin ? -2 * arithmetic::kPotentialMin
+                                                                 : p;
+    return clamp20(sum + bounded);
+}
+
 }  // namespace
 
 }  // namespace akq

@@ -148,7 +148,13 @@ bool counts_and_pools_agree(const Kernels& k, const Kernels& ref, Lcg& g) {
     std::vector<int32_t> pool1(9 * 11), pool2(pool1.size());
     ref.max_pool(potentials.data(), geometry, pool1.data());
     k.max_pool(potentials.data(), geometry, pool2.data());
-    return pool1 == pool2;
+    // Global sums of 43 filters (a block of 32, one of 8 and 3) over 30 positions, 48 apart, that saturate.
+    std::vector<int32_t> sums(30 * 48);
+    for (int32_t& v : sums) v = g.next(-(1 << 21), 1 << 21);
+    std::vector<int32_t> sum1(43), sum2(43);
+    ref.global_sum(sums.data(), 30, 48, 43, sum1.data());
+    k.global_sum(sums.data(), 30, 48, 43, sum2.data());
+    return pool1 == pool2 && sum1 == sum2;
 }
 
 }  // namespace
