@@ -141,7 +141,8 @@ void test_vector_activation_matches_the_exact_rule() {
                 const int64_t e2 = akq::avx2_kernels()->activate(p.data(), rows, ld, F, c.threshold.data(),
                                                                 c.step16.data(), c.magic.data(), c.shift.data(), bits,
                                                                 got.data(), got_rows.data());
-                check(expected == got && e1 == e2 && expected_rows == got_rows, "AVX2 activation equals the exact rule");
+                check(expected == got && e1 == e2 && expected_rows == got_rows,
+                      "AVX2 activation equals the exact rule");
             }
         }
 }

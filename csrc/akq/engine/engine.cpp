@@ -124,7 +124,8 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
                                                          out_potentials + (begin + n) * out_size);
                         continue;
                     }
-                    const int64_t out_events = finish_layer(L, raw, ws.pooled.data(), next + n * next_stride, cells, nullptr);
+                    const int64_t out_events =
+                        finish_layer(L, raw, ws.pooled.data(), next + n * next_stride, cells, nullptr);
                     st.output_events += out_events;
                     if (consumer) {
                         counted_events += out_events;

@@ -38,10 +38,12 @@ void gemm_u8(const uint8_t* a, int64_t lda, int64_t rows, int32_t segments, int6
 
 // Non-zero bytes among the low 8 of v, among the 32 of v.
 inline int32_t nonzero8(__m128i v) {
-    return 8 - __builtin_popcount(static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128()))) & 0xFFu);
+    const auto zeros = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_setzero_si128())));
+    return 8 - __builtin_popcount(zeros & 0xFFu);
 }
 inline int32_t nonzero32(__m256i v) {
-    return 32 - __builtin_popcount(static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256()))));
+    const auto zeros = static_cast<uint32_t>(_mm256_movemask_epi8(_mm256_cmpeq_epi8(v, _mm256_setzero_si256())));
+    return 32 - __builtin_popcount(zeros);
 }
 
 // 8 int32 levels in [0, 255] to 8 bytes.
@@ -139,9 +141,10 @@ void activate_block(const int32_t* p, int64_t rows, int64_t ld, int64_t filters,
     __m256i large = _mm256_setzero_si256();
     for (int v = 0; v < Vecs; ++v)  // steps are below 2^28: a signed compare
         large = _mm256_or_si256(large, _mm256_cmpgt_epi32(load(step16 + 8 * v), _mm256_set1_epi32(kFloatStepLimit)));
-    const int64_t done = _mm256_testz_si256(large, large)
-                             ? activate_float<Vecs>(p, rows, ld, filters, threshold, step16, bits, out, row_events, events)
-                             : 0;
+    const int64_t done =
+        _mm256_testz_si256(large, large)
+            ? activate_float<Vecs>(p, rows, ld, filters, threshold, step16, bits, out, row_events, events)
+            : 0;
     if (done == rows) return;
     for (int v = 0; v < Vecs; ++v)
         activate_exact(p + done * ld + 8 * v, rows - done, ld, filters, threshold + 8 * v, magic + 8 * v,
@@ -271,8 +274,10 @@ int64_t count_nonzero(const uint8_t* x, int64_t n) {
 // latency of each one's add, max and min.
 template <int Vecs>
 void global_sum_block(const int32_t* potentials, int64_t positions, int64_t ld, int32_t* pooled) {
-    const __m256i lo = _mm256_set1_epi32(2 * arithmetic::kPotentialMin), hi = _mm256_set1_epi32(-2 * arithmetic::kPotentialMin);
-    const __m256i sum_lo = _mm256_set1_epi32(arithmetic::kPotentialMin), sum_hi = _mm256_set1_epi32(arithmetic::kPotentialMax);
+    const __m256i lo = _mm256_set1_epi32(2 * arithmetic::kPotentialMin);
+    const __m256i hi = _mm256_set1_epi32(-2 * arithmetic::kPotentialMin);
+    const __m256i sum_lo = _mm256_set1_epi32(arithmetic::kPotentialMin);
+    const __m256i sum_hi = _mm256_set1_epi32(arithmetic::kPotentialMax);
     __m256i sum[Vecs];
     for (int v = 0; v < Vecs; ++v) sum[v] = _mm256_setzero_si256();
     for (int64_t pos = 0; pos < positions; ++pos)
