@@ -4,7 +4,7 @@
 //
 // Ops provides V (a register of kLanes int32 lanes), zero/load/broadcast32/store, dot_s16 (acc +
 // pairs of int16 products) and, for uint8 x int8 quads, either dot_u8 (acc + quads, VNNI) or, when
-// kInt16Sums, sum_u8 (int16 sums of pairs of products, vpmaddubsw) and widen (acc + int16 sums).
+// kInt16Sums, sum_u8 (S, int16 sums of pairs of products, vpmaddubsw) and widen (acc + int16 sums).
 // gemm_*_t<Full, Half, Rows2, Rows1, RowsHalf>: tiles of Rows2 rows x 2 vectors of Full, Rows1 x 1
 // vector (16-lane Full only) and RowsHalf x 1 vector of Half (ymm) for the last 8-filter panel.
 #pragma once
@@ -34,8 +34,11 @@ struct Avx2Ops {
     }
     static void store(int32_t* p, V v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
     static V dot_s16(V acc, V x, V w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)); }
-    static V sum_u8(V sum, V x, V w) { return _mm256_add_epi16(sum, _mm256_maddubs_epi16(x, w)); }
-    static V widen(V acc, V sum) { return _mm256_add_epi32(acc, _mm256_madd_epi16(sum, _mm256_set1_epi16(1))); }
+    // The int16 sums in a type of their own: kept as __m256i, they are converted at every step, and
+    // GCC 12 then copies each sum to another register per step (8 moves in 27 instructions).
+    using S = __v16hu;
+    static S sum_u8(S sum, V x, V w) { return sum + (S)_mm256_maddubs_epi16(x, w); }
+    static V widen(V acc, S sum) { return _mm256_add_epi32(acc, _mm256_madd_epi16((V)sum, _mm256_set1_epi16(1))); }
     static void store16(int16_t* p, V v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
     static int zeros16(V v) {
         return __builtin_popcount(
@@ -66,8 +69,9 @@ struct Avx512Ops {
     }
     static void store(int32_t* p, V v) { _mm512_storeu_si512(p, v); }
     static V dot_s16(V acc, V x, V w) { return _mm512_add_epi32(acc, _mm512_madd_epi16(x, w)); }
-    static V sum_u8(V sum, V x, V w) { return _mm512_add_epi16(sum, _mm512_maddubs_epi16(x, w)); }
-    static V widen(V acc, V sum) { return _mm512_add_epi32(acc, _mm512_madd_epi16(sum, _mm512_set1_epi16(1))); }
+    using S = __v32hu;
+    static S sum_u8(S sum, V x, V w) { return sum + (S)_mm512_maddubs_epi16(x, w); }
+    static V widen(V acc, S sum) { return _mm512_add_epi32(acc, _mm512_madd_epi16((V)sum, _mm512_set1_epi16(1))); }
 };
 #endif
 
@@ -145,9 +149,9 @@ __attribute__((noinline)) void tile_u8(const uint8_t* a, int64_t lda, int32_t se
         if constexpr (Ops::kInt16Sums) {
             for (int64_t u0 = 0; u0 < units; u0 += group) {
                 const int64_t u1 = u0 + group < units ? u0 + group : units;
-                V sum[Rows][Vecs];
+                typename Ops::S sum[Rows][Vecs];
                 for (int r = 0; r < Rows; ++r)
-                    for (int v = 0; v < Vecs; ++v) sum[r][v] = Ops::zero();
+                    for (int v = 0; v < Vecs; ++v) sum[r][v] = typename Ops::S{};
                 for (int64_t u = u0; u < u1; ++u, x += 4, w += p.step) {
                     V wv[Vecs];
                     for (int v = 0; v < Vecs; ++v) wv[v] = Ops::load(w + v * p.vec_offset);
