@@ -21,6 +21,9 @@ def test_forward_and_predict_are_bit_identical(case, simd_level):
     inputs = case.data["inputs"]
     for threads in (1, 2):
         assert_identical(model.forward(inputs, threads=threads), case.data["akida_forward"])
+    # One sample on two threads: its large layers are shared by the threads.
+    alone = np.concatenate([model.forward(inputs[i:i + 1], threads=2) for i in range(len(inputs))])
+    assert_identical(alone, case.data["akida_forward"])
     if "akida_predict" in case.data:
         assert_identical(model.predict(inputs), case.data["akida_predict"])  # float32 bits, not a tolerance
 

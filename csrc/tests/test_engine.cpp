@@ -11,6 +11,7 @@
 #include "akq/engine/kernels.hpp"
 #include "akq/engine/layer_ops.hpp"
 #include "akq/engine/plan.hpp"
+#include "akq/engine/workers.hpp"
 #include "akq/error.hpp"
 #include "check.hpp"
 
@@ -235,37 +236,97 @@ void test_batches_equal_single_samples() {
     check(same, "a sample gives the same potentials alone and in a batch");
 }
 
-// Fewer samples than threads: large layers are split over the threads (rows of a convolution,
-// positions of a separable layer). Outputs and statistics must not change.
-void test_split_layers_equal_one_thread() {
+akq::LayerSpec separable(const std::string& name, std::array<int32_t, 3> in, int32_t filters, std::mt19937& rng) {
+    akq::LayerSpec l = conv(name, in, filters, rng);
+    l.type = akq::LayerType::SeparableConvolutional;
+    l.weights.shape = akq::expected_weights_shape(l);
+    l.weights.data.resize(9 * in[2]);
+    random_fill(l.weights.data, rng);
+    l.weights_pw.shape = {1, 1, in[2], filters};
+    l.weights_pw.data.resize(int64_t{in[2]} * filters);
+    random_fill(l.weights_pw.data, rng);
+    return l;
+}
+
+akq::LayerSpec fully_connected(const std::string& name, std::array<int32_t, 3> in, int32_t units, std::mt19937& rng) {
+    akq::LayerSpec l = conv(name, in, units, rng);
+    l.type = akq::LayerType::FullyConnected;
+    l.kernel_size = {1, 1};
+    l.output_dims = akq::output_dims(l);
+    l.weights.shape = akq::expected_weights_shape(l);
+    l.weights.data.resize(int64_t{in[0]} * in[1] * in[2] * units);
+    random_fill(l.weights.data, rng);
+    l.activation = false;
+    return l;
+}
+
+// Fewer samples than threads: large layers are shared by the threads, by rows (output rows of a
+// convolution, positions of a separable layer; each thread then activates its rows unless the layer
+// pools) or, with few positions, by panels of filters. Outputs and statistics must not change.
+void test_shared_layers_equal_one_thread() {
     std::mt19937 rng(4);
-    akq::ModelSpec m;
-    m.layers.push_back(input_data({30, 29, 16}));
-    m.layers.push_back(conv("big_conv", {30, 29, 16}, 40, rng));  // 30*29*9*16*40 > 2^20 MACs
-    akq::LayerSpec sep = conv("big_sep", m.layers.back().output_dims, 64, rng);
-    sep.type = akq::LayerType::SeparableConvolutional;
-    sep.weights.shape = akq::expected_weights_shape(sep);
-    sep.weights.data.resize(9 * 40);
-    random_fill(sep.weights.data, rng);
-    sep.weights_pw.shape = {1, 1, 40, 64};
-    sep.weights_pw.data.resize(40 * 64);
-    random_fill(sep.weights_pw.data, rng);
-    m.layers.push_back(sep);
-    akq::Engine engine(m);
-    for (int64_t batch : {1, 2}) {
-        std::vector<uint8_t> x(batch * engine.input_size());
-        for (auto& v : x) v = static_cast<uint8_t>(rng() % 16);
-        akq::Output one, many;
-        engine.forward(x.data(), batch, one, 1);
-        const auto stats = engine.statistics();
-        engine.forward(x.data(), batch, many, 3);
-        check(one.activations == many.activations, "split layers give the same activations");
-        const auto split_stats = engine.statistics();
-        bool same = true;
-        for (size_t i = 0; i < stats.size(); ++i)
-            same &= stats[i].synaptic_ops == split_stats[i].synaptic_ops &&
-                    stats[i].output_events == split_stats[i].output_events;
-        check(same, "split layers give the same statistics");
+    std::vector<akq::ModelSpec> models(3);
+    {  // by rows, activated by the threads
+        auto& m = models[0].layers;
+        m.push_back(input_data({30, 29, 16}));
+        m.push_back(conv("big_conv", {30, 29, 16}, 40, rng));  // 30*29*9*16*40 MACs
+        m.push_back(separable("big_sep", m.back().output_dims, 64, rng));
+    }
+    {  // by rows, then pooled on one thread
+        auto& m = models[1].layers;
+        m.push_back(input_data({9, 9, 16}));
+        akq::LayerSpec pooled = conv("pooled_conv", {9, 9, 16}, 64, rng);
+        pooled.pool_type = akq::PoolType::Max;
+        pooled.pool_size = pooled.pool_stride = {2, 2};
+        pooled.output_dims = akq::output_dims(pooled);
+        m.push_back(pooled);
+    }
+    {  // by filters: 2 x 2 positions, then a fully connected last layer; 200 filters leave a half panel
+        auto& m = models[2].layers;
+        m.push_back(input_data({2, 2, 128}));
+        m.push_back(separable("few_positions", {2, 2, 128}, 200, rng));
+        m.push_back(fully_connected("wide_fc", m.back().output_dims, 600, rng));
+    }
+    for (const akq::ModelSpec& m : models) {
+        for (size_t i = 1; i < m.layers.size(); ++i) {
+            const akq::CompiledLayer L = akq::compile_layer(m.layers[i]);
+            check(akq::share_layer(L, 2).parts == 2, (m.layers[i].name + " is shared by 2 threads").c_str());
+        }
+        akq::Engine engine(m);
+        for (int64_t batch : {1, 2}) {
+            std::vector<uint8_t> x(batch * engine.input_size());
+            for (auto& v : x) v = static_cast<uint8_t>(rng() % 16);
+            akq::Output one, many;
+            engine.forward(x.data(), batch, one, 1);
+            const auto stats = engine.statistics();
+            engine.forward(x.data(), batch, many, 3);
+            check(one.activations == many.activations && one.potentials == many.potentials,
+                  (m.layers.back().name + ": shared layers give the same outputs").c_str());
+            const auto shared_stats = engine.statistics();
+            bool same = true;
+            for (size_t i = 0; i < stats.size(); ++i)
+                same &= stats[i].synaptic_ops == shared_stats[i].synaptic_ops &&
+                        stats[i].input_events == shared_stats[i].input_events &&
+                        stats[i].output_events == shared_stats[i].output_events;
+            check(same, (m.layers.back().name + ": shared layers give the same statistics").c_str());
+        }
+    }
+}
+
+// A team runs every part of every step once, with as many parts as it has threads or more (the
+// caller runs those beyond), and more helpers than cores.
+void test_team_runs_every_part() {
+    for (int helpers : {1, 3}) {
+        akq::Team team(helpers);
+        std::vector<int64_t> runs(8, 0);
+        bool all = true;
+        for (int64_t step = 0; step < 2000; ++step) {
+            const int64_t parts = 1 + step % 6;
+            std::fill(runs.begin(), runs.end(), 0);
+            team.run(parts, [&](int64_t index) { runs[index] += 1; });
+            for (int64_t i = 0; i < 8; ++i) all &= runs[i] == (i < parts ? 1 : 0);
+        }
+        check(all, "each part of a team's step runs once");
     }
 }
 
@@ -293,7 +354,8 @@ int main() {
     test_zero_step_is_an_engine_error();
     test_levels_and_threads_agree();
     test_batches_equal_single_samples();
-    test_split_layers_equal_one_thread();
+    test_shared_layers_equal_one_thread();
+    test_team_runs_every_part();
     test_input_range_error();
     if (failures) return EXIT_FAILURE;
     std::puts("test_engine: all checks passed");

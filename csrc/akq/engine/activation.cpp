@@ -5,6 +5,14 @@
 
 namespace akq {
 
+int64_t activate_share(const CompiledLayer& L, const int32_t* potentials, const Share& share, uint8_t* activations,
+                       int32_t* cell_events) {
+    const int64_t first = share.first_row * share_row_positions(L), end = share.end_row * share_row_positions(L);
+    return kernels().activate(potentials + first * L.filters_padded, end - first, L.filters_padded, L.filters,
+                              L.threshold.data(), L.step16.data(), L.magic.data(), L.shift.data(), L.act_bits,
+                              activations + first * L.filters, cell_events ? cell_events + first : nullptr);
+}
+
 int64_t finish_layer(const CompiledLayer& L, int32_t* potentials, int32_t* pooled, uint8_t* activations,
                      int32_t* cell_events, int32_t* out_potentials) {
     const int64_t F = L.filters;

@@ -24,6 +24,16 @@ struct Engine::Workspace {
     std::vector<LayerStatistics> stats;
 };
 
+struct Engine::Helpers {
+    int wanted = 0;
+    std::vector<Workspace*> workspaces;  // one per wanted helper
+    std::unique_ptr<Team> started;       // on the first shared layer (a small model shares none)
+    Team& team() {
+        if (!started) started = std::make_unique<Team>(wanted);
+        return *started;
+    }
+};
+
 namespace {
 
 constexpr int kMaxThreads = 256;  // more only costs workspaces and parked worker threads
@@ -73,7 +83,7 @@ std::vector<LayerStatistics> Engine::statistics() const {
 }
 
 void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uint8_t* out_activations,
-                         int32_t* out_potentials, Workspace& ws, const std::vector<Workspace*>& helpers) const {
+                         int32_t* out_potentials, Workspace& ws, Helpers* helpers) const {
     const size_t n_layers = layers_.size();
     const int64_t out_size = layers_.back()->output_size();
     for (int64_t begin = first; begin < first + count; begin += kChunk) {
@@ -113,10 +123,25 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
             for (int64_t n0 = 0; n0 < samples; n0 += per_call) {
                 const int64_t m = std::min(per_call, samples - n0);
                 const uint8_t* in = current + n0 * stride;
-                if (!helpers.empty() && m == 1 && L.macs >= kParallelMacs && parallel_rows(L) > 1)
-                    st.synaptic_ops += split_layer(L, in, ws, helpers);
-                else
+                const Sharing sharing = helpers && m == 1 ? share_layer(L, helpers->wanted + 1) : Sharing{};
+                if (sharing.parts > 1) {
+                    // Shared by rows without pooling, each thread also activates its rows.
+                    uint8_t* activated = sharing.by_rows && next && L.activation && L.pool == PoolType::NoPooling
+                                             ? next + n0 * next_stride
+                                             : nullptr;
+                    int64_t out_events = 0;
+                    st.synaptic_ops += share_sample(L, sharing, in, ws, *helpers, activated, cells, &out_events);
+                    if (activated) {
+                        st.output_events += out_events;
+                        if (consumer) {
+                            counted_events += out_events;
+                            counted_ops += synaptic_ops(*consumer, cells);
+                        }
+                        continue;
+                    }
+                } else {
                     st.synaptic_ops += compute_potentials(L, in, stride, m, ws.potentials.data(), ws.scratch);
+                }
                 for (int64_t n = n0; n < n0 + m; ++n) {
                     int32_t* raw = ws.potentials.data() + (n - n0) * per_sample;
                     if (last && !L.activation) {
@@ -139,27 +164,26 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
     }
 }
 
-int64_t Engine::split_layer(const CompiledLayer& L, const uint8_t* input, Workspace& ws,
-                            const std::vector<Workspace*>& helpers) const {
-    const int64_t parts = std::min<int64_t>(static_cast<int64_t>(helpers.size()) + 1, parallel_rows(L));
-    const int64_t rows = parallel_rows(L);
-    std::vector<int64_t> ops(parts, 0);
+int64_t Engine::share_sample(const CompiledLayer& L, const Sharing& sharing, const uint8_t* input, Workspace& ws,
+                             Helpers& helpers, uint8_t* activations, int32_t* cell_events, int64_t* events) const {
+    std::vector<int64_t> ops(sharing.parts, 0), part_events(sharing.parts, 0);
     std::exception_ptr failure;
     std::mutex failure_mutex;
     auto part = [&](int64_t p) {
-        Scratch& scratch = p == 0 ? ws.scratch : helpers[p - 1]->scratch;
+        Scratch& scratch = p == 0 ? ws.scratch : helpers.workspaces[p - 1]->scratch;
+        const Share share = sharing.share(p);
         try {
-            ops[p] = compute_potentials(L, input, 0, 1, ws.potentials.data(), scratch, rows * p / parts,
-                                        rows * (p + 1) / parts);
+            ops[p] = compute_potentials(L, input, 0, 1, ws.potentials.data(), scratch, share);
+            if (activations) part_events[p] = activate_share(L, ws.potentials.data(), share, activations, cell_events);
         } catch (...) {
             std::lock_guard<std::mutex> lock(failure_mutex);
             failure = std::current_exception();
         }
     };
-    run_parts(parts, part);
+    helpers.team().run(sharing.parts, part);
     if (failure) std::rethrow_exception(failure);
     int64_t total = 0;
-    for (int64_t v : ops) total += v;
+    for (int64_t p = 0; p < sharing.parts; ++p) total += ops[p], *events += part_events[p];
     return total;
 }
 
@@ -186,13 +210,16 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
     // (Splitting a layer over more threads than cores gains nothing, so the helpers stop there.)
     const int wanted = std::min(threads > 0 ? threads : core_count(), kMaxThreads);
     const int helpers_and_self = std::min(wanted, core_count());
-    const bool split_layers = batch > 0 && batch < helpers_and_self;
-    const int n_threads = split_layers ? 1 : resolve_threads(threads, batch);
+    const bool share_layers = batch > 0 && batch < helpers_and_self;
+    const int n_threads = share_layers ? 1 : resolve_threads(threads, batch);
     std::vector<std::unique_ptr<Workspace>> workspaces =
-        acquire_workspaces(split_layers ? helpers_and_self : n_threads);
-    std::vector<Workspace*> helpers;
-    if (split_layers)
-        for (size_t t = 1; t < workspaces.size(); ++t) helpers.push_back(workspaces[t].get());
+        acquire_workspaces(share_layers ? helpers_and_self : n_threads);
+    std::unique_ptr<Helpers> helpers;
+    if (share_layers) {
+        helpers = std::make_unique<Helpers>();
+        helpers->wanted = helpers_and_self - 1;
+        for (size_t t = 1; t < workspaces.size(); ++t) helpers->workspaces.push_back(workspaces[t].get());
+    }
     // The threads take chunks of samples as they go: one that another process slows down (or that
     // starts late) does fewer, and with about 8 chunks per thread the last ones even out.
     const int64_t chunk = n_threads == 1 ? batch : std::clamp<int64_t>(batch / (8 * n_threads), 1, kChunk);
@@ -203,7 +230,7 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
         try {
             for (int64_t begin; (begin = next.fetch_add(chunk)) < batch;)
                 run_samples(input, begin, std::min(chunk, batch - begin), out_activations, out_potentials,
-                            *workspaces[t], helpers);
+                            *workspaces[t], helpers.get());
         } catch (...) {
             next.store(batch);  // the others stop after their current chunk
             std::lock_guard<std::mutex> lock(failure_mutex);
@@ -211,6 +238,7 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
         }
     };
     run_parts(n_threads, work);
+    helpers.reset();  // its threads stop polling
 
     std::vector<LayerStatistics> stats(layers_.size());
     for (size_t li = 0; li < layers_.size(); ++li) {

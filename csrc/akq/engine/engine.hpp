@@ -13,6 +13,7 @@
 namespace akq {
 
 struct CompiledLayer;
+struct Sharing;
 
 // What one forward produced for the last layer: uint8 activations or int32 potentials, (N, O0, O1, F).
 struct Output {
@@ -59,11 +60,14 @@ public:
 
 private:
     struct Workspace;
+    struct Helpers;  // threads that share the large layers of one sample (null: none)
     void run_samples(const uint8_t* input, int64_t first, int64_t count, uint8_t* out_activations,
-                     int32_t* out_potentials, Workspace& ws, const std::vector<Workspace*>& helpers) const;
-    // Potentials of one sample of a large layer, its rows shared between ws and the helpers' threads.
-    int64_t split_layer(const CompiledLayer& L, const uint8_t* input, Workspace& ws,
-                        const std::vector<Workspace*>& helpers) const;
+                     int32_t* out_potentials, Workspace& ws, Helpers* helpers) const;
+    // Potentials of one sample of a large layer, shared between ws and the helpers' threads; with
+    // `activations`, each thread then activates its rows there (a sharing by rows). Returns the
+    // synaptic operations and adds the non-zero outputs to *events.
+    int64_t share_sample(const CompiledLayer& L, const Sharing& sharing, const uint8_t* input, Workspace& ws,
+                         Helpers& helpers, uint8_t* activations, int32_t* cell_events, int64_t* events) const;
     // Per-thread scratch is kept between calls: a forward allocates nothing once warm.
     std::vector<std::unique_ptr<Workspace>> acquire_workspaces(int count);
     void release_workspaces(std::vector<std::unique_ptr<Workspace>> workspaces);

@@ -27,21 +27,33 @@ struct Scratch {
 constexpr int64_t kChunk = 8;
 int64_t samples_per_call(const CompiledLayer& layer, int64_t chunk);
 
+// The part of a layer's potentials one thread computes when threads share one sample: rows
+// [first_row, end_row) of filters [first_filter, end_filter) (multiples of kPanel but for
+// end_filter = filters_padded). The default is all of them.
+struct Share {
+    int64_t first_row = 0, end_row = -1;        // -1: all rows
+    int32_t first_filter = 0, end_filter = -1;  // -1: filters_padded
+};
+
 // Potentials of `samples` inputs (`stride` bytes apart): rows = samples * positions() (1 position for
 // FC), filters_padded apart. Returns the pointwise synaptic operations of a separable layer
-// (non-zero depthwise sums x F), else 0.
-// [first_row, end_row) restricts the work to part of the rows (see parallel_rows; end_row < 0 means
-// all), so that threads can share one large layer of one sample.
+// (non-zero depthwise sums x its filters in the share), else 0.
 int64_t compute_potentials(const CompiledLayer& layer, const uint8_t* input, int64_t stride, int64_t samples,
-                           int32_t* potentials, Scratch& scratch, int64_t first_row = 0, int64_t end_row = -1);
+                           int32_t* potentials, Scratch& scratch, Share share = {});
 
-// Rows a layer of one sample can be split into: output rows of a convolution, (sample, position)
-// rows of a separable layer, 1 for FC.
-int64_t parallel_rows(const CompiledLayer& layer);
-
-// Layers of at least this many multiply-accumulates per sample are split over the threads when the
-// batch is smaller than the thread count.
-constexpr int64_t kParallelMacs = 1 << 20;
+// How threads share one sample of a layer when the batch is smaller than the thread count: by rows
+// (output rows of a convolution, positions of a separable layer) while each part keeps at least
+// kSharedPositions output positions, else by panels of filters; only layers of at least
+// kSharedMacs multiply-accumulates. parts == 1: not shared.
+constexpr int64_t kSharedMacs = 1 << 16, kSharedPositions = 8;
+struct Sharing {
+    bool by_rows = true;
+    int64_t parts = 1;
+    int64_t count = 0;  // rows, or panels of filters
+    int32_t filters_padded = 0;
+    Share share(int64_t part) const;
+};
+Sharing share_layer(const CompiledLayer& layer, int64_t threads);
 
 // Pools (FC: clamps in place) and activates into `activations` (uint8), with each output
 // position's number of non-zero outputs in `cell_events` unless null, or writes the pooled
@@ -49,6 +61,11 @@ constexpr int64_t kParallelMacs = 1 << 20;
 // output_size() int32. Returns the number of non-zero outputs.
 int64_t finish_layer(const CompiledLayer& layer, int32_t* potentials, int32_t* pooled, uint8_t* activations,
                      int32_t* cell_events, int32_t* out_potentials);
+
+// The same for the rows of a share (all filters) of a convolution without pooling, which is all its
+// finish_layer does: threads that share the layer's rows activate their own.
+int64_t activate_share(const CompiledLayer& layer, const int32_t* potentials, const Share& share,
+                       uint8_t* activations, int32_t* cell_events);
 
 // Internal linkage on purpose: kernels_avx2.cpp (compiled with -mavx2) includes these too, and one
 // shared external copy of an inline function could be the AVX2 build that scalar code then calls.
@@ -65,6 +82,11 @@ inline uint8_t activate(int32_t p, int32_t th, uint32_t step16, int32_t bits) {
 }
 
 inline int32_t clamp20(int64_t v) { return arithmetic::saturate20(v); }
+
+// Output positions per row of a Share: an output row of a convolution, one position of a separable layer.
+inline int64_t share_row_positions(const CompiledLayer& L) {
+    return L.type == LayerType::SeparableConvolutional ? 1 : L.out1;
+}
 
 // One step of the global sum (docs/spec C.5): the 20-bit saturating accumulator plus potential p. With
 // the accumulator in [-2^19, 2^19), clamping p to [-2^20, 2^20] first changes no result and keeps the

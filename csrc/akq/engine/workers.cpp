@@ -1,6 +1,7 @@
 // The engine's worker threads (workers.hpp): each worker owns a thread that runs one assigned part at
 // a time. Hand-over and completion are an atomic state, polled for a short while (only when there are
-// no more parts than cores, and yielding), then waited on under the worker's mutex.
+// no more parts than cores, and yielding), then waited on under the worker's mutex. A team's helpers
+// run one long part each that polls a step counter.
 #include "akq/engine/workers.hpp"
 
 #include <pthread.h>
@@ -14,6 +15,10 @@
 #include <system_error>
 #include <thread>
 #include <vector>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
 
 namespace akq {
 
@@ -35,6 +40,18 @@ bool spin_until(const Ready& ready, std::chrono::microseconds limit) {
         }
         if (std::chrono::steady_clock::now() >= end) return ready();
     }
+}
+
+// Polls ready() with the CPU's spin-wait hint for a moment, then yielding the core between polls.
+template <class Ready>
+void poll(const Ready& ready) {
+    for (int i = 0; i < 2000; ++i) {  // some tens of microseconds
+        if (ready()) return;
+#if defined(__x86_64__) || defined(__i386__)
+        _mm_pause();
+#endif
+    }
+    while (!ready()) std::this_thread::yield();
 }
 
 enum State : int { kIdle, kAssigned, kDone };
@@ -125,18 +142,15 @@ int core_count() {
     return n;
 }
 
-void run_parts(int64_t parts, void (*part)(const void*, int64_t), const void* context) {
-    if (parts <= 1) {
-        if (parts == 1) part(context, 0);
-        return;
-    }
-    Pool& p = pool();
-    const bool spin = parts <= core_count();
+namespace {
+
+// Assigns parts 1 .. parts - 1 to workers, as many as the system gives threads for.
+std::vector<Worker*> assign(int64_t parts, void (*part)(const void*, int64_t), const void* context, bool spin) {
     std::vector<Worker*> workers;
     try {
         workers.reserve(static_cast<size_t>(parts - 1));
         for (int64_t i = 1; i < parts; ++i) {
-            Worker* w = p.acquire();
+            Worker* w = pool().acquire();
             workers.push_back(w);
             w->part = part, w->context = context, w->index = i, w->spin = spin;
             w->set(kAssigned);
@@ -144,13 +158,75 @@ void run_parts(int64_t parts, void (*part)(const void*, int64_t), const void* co
     } catch (const std::system_error&) {
     } catch (const std::bad_alloc&) {
     }
-    part(context, 0);
-    for (int64_t i = static_cast<int64_t>(workers.size()) + 1; i < parts; ++i) part(context, i);
+    return workers;
+}
+
+void finish(const std::vector<Worker*>& workers, bool spin) {
     for (Worker* w : workers) {
         w->wait_for(kDone, spin, kFinishSpin);
         w->state.store(kIdle, std::memory_order_relaxed);
-        p.release(w);
+        pool().release(w);
     }
+}
+
+}  // namespace
+
+void run_parts(int64_t parts, void (*part)(const void*, int64_t), const void* context) {
+    if (parts <= 1) {
+        if (parts == 1) part(context, 0);
+        return;
+    }
+    const bool spin = parts <= core_count();
+    const std::vector<Worker*> workers = assign(parts, part, context, spin);
+    part(context, 0);
+    for (int64_t i = static_cast<int64_t>(workers.size()) + 1; i < parts; ++i) part(context, i);
+    finish(workers, spin);
+}
+
+// A step is published by bumping `step` (release) after its fields are written; each helper runs its
+// part, then counts itself off `pending`. The fields are rewritten only once `pending` is 0.
+struct Team::State {
+    alignas(64) std::atomic<uint64_t> step{0};
+    alignas(64) std::atomic<int> pending{0};
+    void (*part)(const void*, int64_t) = nullptr;
+    const void* context = nullptr;
+    int64_t parts = 0;
+    bool finished = false;
+    std::vector<Worker*> workers;
+
+    static void serve(const void* context, int64_t index) {
+        auto& s = *static_cast<State*>(const_cast<void*>(context));
+        for (uint64_t seen = 0;;) {
+            poll([&] { return s.step.load(std::memory_order_acquire) != seen; });
+            ++seen;
+            if (s.finished) return;
+            if (index < s.parts) s.part(s.context, index);
+            s.pending.fetch_sub(1, std::memory_order_acq_rel);
+        }
+    }
+};
+
+Team::Team(int helpers) : state_(std::make_unique<State>()) {
+    state_->workers = assign(int64_t{helpers} + 1, State::serve, state_.get(), true);
+    helpers_ = static_cast<int>(state_->workers.size());
+}
+
+Team::~Team() {
+    state_->finished = true;
+    state_->step.fetch_add(1, std::memory_order_release);
+    finish(state_->workers, true);
+}
+
+void Team::run(int64_t parts, void (*part)(const void*, int64_t), const void* context) {
+    State& s = *state_;
+    if (helpers_ > 0 && parts > 1) {
+        s.part = part, s.context = context, s.parts = parts;
+        s.pending.store(helpers_, std::memory_order_relaxed);
+        s.step.fetch_add(1, std::memory_order_release);
+    }
+    part(context, 0);
+    for (int64_t i = parts > 1 ? helpers_ + 1 : 1; i < parts; ++i) part(context, i);
+    if (helpers_ > 0 && parts > 1) poll([&] { return s.pending.load(std::memory_order_acquire) == 0; });
 }
 
 }  // namespace akq

@@ -4,6 +4,7 @@
 // comes within microseconds), then sleep. Internal to the engine.
 #pragma once
 #include <cstdint>
+#include <memory>
 
 namespace akq {
 
@@ -17,6 +18,32 @@ template <class Part>
 void run_parts(int64_t parts, const Part& part) {
     run_parts(parts, [](const void* c, int64_t index) { (*static_cast<const Part*>(c))(index); }, &part);
 }
+
+// Helper workers held for one task of many short parallel steps (the layers of one sample): between
+// steps they poll, so a step costs a few cache-line hand-overs instead of waking threads. Only the
+// thread that made the team may run steps.
+class Team {
+public:
+    explicit Team(int helpers);  // fewer if the system refuses threads
+    ~Team();
+    Team(const Team&) = delete;
+    Team& operator=(const Team&) = delete;
+    int size() const { return helpers_ + 1; }
+
+    // Runs part(context, 0) .. part(context, parts - 1), parts <= size(), and returns when all are done:
+    // part 0 on the calling thread, part i on helper i. `part` must not throw.
+    void run(int64_t parts, void (*part)(const void* context, int64_t index), const void* context);
+    template <class Part>
+    void run(int64_t parts, const Part& part) {
+        run(parts, [](const void* c, int64_t index) { (*static_cast<const Part*>(c))(index); }, &part);
+    }
+
+    struct State;
+
+private:
+    std::unique_ptr<State> state_;
+    int helpers_ = 0;
+};
 
 // The number of cores, asked once (glibc reads sysfs on every std::thread::hardware_concurrency()).
 int core_count();
