@@ -180,7 +180,8 @@ int64_t compute_potentials(const CompiledLayer& L, const uint8_t* input, int64_t
         }
         default:
             if (share.end_row < 0) share.end_row = L.out0;
-            for (int64_t n = 0; n < samples; ++n) convolve(L, input + n * stride, potentials + n * per_sample, s, share);
+            for (int64_t n = 0; n < samples; ++n)
+                convolve(L, input + n * stride, potentials + n * per_sample, s, share);
             return 0;
     }
 }

@@ -35,7 +35,7 @@ struct Avx2Ops {
     static void store(int32_t* p, V v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
     static V dot_s16(V acc, V x, V w) { return _mm256_add_epi32(acc, _mm256_madd_epi16(x, w)); }
     // The int16 sums in a type of their own: kept as __m256i, they are converted at every step, and
-    // GCC 12 then copies each sum to another register per step (8 moves in 27 instructions).
+    // GCC 12 then copies each sum to another register per step (8 moves in a loop of 34 instructions).
     using S = __v16hu;
     static S sum_u8(S sum, V x, V w) { return sum + (S)_mm256_maddubs_epi16(x, w); }
     static V widen(V acc, S sum) { return _mm256_add_epi32(acc, _mm256_madd_epi16((V)sum, _mm256_set1_epi16(1))); }

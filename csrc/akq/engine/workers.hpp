@@ -28,10 +28,9 @@ public:
     ~Team();
     Team(const Team&) = delete;
     Team& operator=(const Team&) = delete;
-    int size() const { return helpers_ + 1; }
 
-    // Runs part(context, 0) .. part(context, parts - 1), parts <= size(), and returns when all are done:
-    // part 0 on the calling thread, part i on helper i. `part` must not throw.
+    // Runs part(context, 0) .. part(context, parts - 1) and returns when all are done: part i on helper
+    // i, the others (part 0, and any beyond the helpers) on the calling thread. `part` must not throw.
     void run(int64_t parts, void (*part)(const void* context, int64_t index), const void* context);
     template <class Part>
     void run(int64_t parts, const Part& part) {
