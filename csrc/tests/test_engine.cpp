@@ -299,6 +299,8 @@ void test_shared_layers_equal_one_thread() {
             akq::Output one, many;
             engine.forward(x.data(), batch, one, 1);
             const auto stats = engine.statistics();
+            // Layers are shared in a stream of calls: the second call follows the first at once.
+            engine.forward(x.data(), batch, many, 3);
             engine.forward(x.data(), batch, many, 3);
             check(one.activations == many.activations && one.potentials == many.potentials,
                   (m.layers.back().name + ": shared layers give the same outputs").c_str());

@@ -42,16 +42,16 @@ bool spin_until(const Ready& ready, std::chrono::microseconds limit) {
     }
 }
 
-// Polls ready() with the CPU's spin-wait hint for a moment, then yielding the core between polls.
+// Polls ready() with the CPU's spin-wait hint, yielding the core every few dozen polls: a thread
+// the poller waits for may share its core (a woken worker often starts on its waker's core).
 template <class Ready>
 void poll(const Ready& ready) {
-    for (int i = 0; i < 2000; ++i) {  // some tens of microseconds
-        if (ready()) return;
+    for (int i = 1; !ready(); ++i) {
 #if defined(__x86_64__) || defined(__i386__)
         _mm_pause();
 #endif
+        if (i % 64 == 0) std::this_thread::yield();
     }
-    while (!ready()) std::this_thread::yield();
 }
 
 enum State : int { kIdle, kAssigned, kDone };
@@ -183,25 +183,42 @@ void run_parts(int64_t parts, void (*part)(const void*, int64_t), const void* co
     finish(workers, spin);
 }
 
-// A step is published by bumping `step` (release) after its fields are written; each helper runs its
-// part, then counts itself off `pending`. The fields are rewritten only once `pending` is 0.
+// A step's parts are claimed from `ticket` (step number, part count, next part) by the caller and
+// the helpers alike, so parts a helper is too late for (asleep, or sharing the caller's core) are
+// run by the caller. A claim is a compare-and-swap on the whole ticket, and the fields are rewritten
+// only once every part has finished (`remaining`), so a claimed part always reads its own step's.
 struct Team::State {
-    alignas(64) std::atomic<uint64_t> step{0};
-    alignas(64) std::atomic<int> pending{0};
+    alignas(64) std::atomic<uint64_t> ticket{0};
+    alignas(64) std::atomic<int64_t> remaining{0};
     void (*part)(const void*, int64_t) = nullptr;
     const void* context = nullptr;
-    int64_t parts = 0;
-    bool finished = false;
+    std::atomic<bool> finished{false};
     std::vector<Worker*> workers;
 
-    static void serve(const void* context, int64_t index) {
+    static uint64_t ticket_of(uint64_t step, int64_t parts) { return step << 32 | static_cast<uint64_t>(parts) << 16; }
+    static uint64_t step_of(uint64_t t) { return t >> 32; }
+
+    // Runs parts of step `step` until none is left to claim.
+    void work(uint64_t step) {
+        uint64_t t = ticket.load(std::memory_order_acquire);
+        while (step_of(t) == step && (t & 0xffff) < (t >> 16 & 0xffff)) {
+            if (!ticket.compare_exchange_weak(t, t + 1, std::memory_order_acq_rel)) continue;
+            part(context, static_cast<int64_t>(t & 0xffff));
+            remaining.fetch_sub(1, std::memory_order_acq_rel);
+            t = ticket.load(std::memory_order_acquire);
+        }
+    }
+
+    static void serve(const void* context, int64_t) {
         auto& s = *static_cast<State*>(const_cast<void*>(context));
         for (uint64_t seen = 0;;) {
-            poll([&] { return s.step.load(std::memory_order_acquire) != seen; });
-            ++seen;
-            if (s.finished) return;
-            if (index < s.parts) s.part(s.context, index);
-            s.pending.fetch_sub(1, std::memory_order_acq_rel);
+            poll([&] {
+                return s.finished.load(std::memory_order_acquire) ||
+                       step_of(s.ticket.load(std::memory_order_acquire)) != seen;
+            });
+            if (s.finished.load(std::memory_order_acquire)) return;
+            seen = step_of(s.ticket.load(std::memory_order_acquire));
+            s.work(seen);
         }
     }
 };
@@ -212,21 +229,22 @@ Team::Team(int helpers) : state_(std::make_unique<State>()) {
 }
 
 Team::~Team() {
-    state_->finished = true;
-    state_->step.fetch_add(1, std::memory_order_release);
+    state_->finished.store(true, std::memory_order_release);
     finish(state_->workers, true);
 }
 
 void Team::run(int64_t parts, void (*part)(const void*, int64_t), const void* context) {
-    State& s = *state_;
-    if (helpers_ > 0 && parts > 1) {
-        s.part = part, s.context = context, s.parts = parts;
-        s.pending.store(helpers_, std::memory_order_relaxed);
-        s.step.fetch_add(1, std::memory_order_release);
+    if (helpers_ == 0 || parts <= 1) {
+        for (int64_t i = 0; i < parts; ++i) part(context, i);
+        return;
     }
-    part(context, 0);
-    for (int64_t i = parts > 1 ? helpers_ + 1 : 1; i < parts; ++i) part(context, i);
-    if (helpers_ > 0 && parts > 1) poll([&] { return s.pending.load(std::memory_order_acquire) == 0; });
+    State& s = *state_;
+    s.part = part, s.context = context;
+    s.remaining.store(parts, std::memory_order_relaxed);
+    const uint64_t step = State::step_of(s.ticket.load(std::memory_order_relaxed)) + 1;
+    s.ticket.store(State::ticket_of(step, parts), std::memory_order_release);
+    s.work(step);
+    poll([&] { return s.remaining.load(std::memory_order_acquire) == 0; });
 }
 
 }  // namespace akq

@@ -29,8 +29,8 @@ public:
     Team(const Team&) = delete;
     Team& operator=(const Team&) = delete;
 
-    // Runs part(context, 0) .. part(context, parts - 1) and returns when all are done: part i on helper
-    // i, the others (part 0, and any beyond the helpers) on the calling thread. `part` must not throw.
+    // Runs part(context, 0) .. part(context, parts - 1), parts < 2^16, and returns when all are done;
+    // the calling thread and the helpers take the parts as they come. `part` must not throw.
     void run(int64_t parts, void (*part)(const void* context, int64_t index), const void* context);
     template <class Part>
     void run(int64_t parts, const Part& part) {
