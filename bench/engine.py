@@ -12,7 +12,8 @@ and thresholds calibrated for about half of the activations to be zero events, l
 network. Rates are per second of process CPU time at 1 thread (time other processes held the core
 is not counted; on a shared machine this is the fairer figure), of wall time otherwise;
 --fastest-call takes the fastest single call instead, the figure to compare thread counts by when
-other processes share the cores. TensorFlow only converts, in a subprocess; AKQ_SIMD=<family> forces a
+other processes share the cores; --gap-ms G the median of calls G ms apart, the latency of sporadic
+single inputs (a keyword spotter's). TensorFlow only converts, in a subprocess; AKQ_SIMD=<family> forces a
 kernel family.
 """
 
@@ -128,11 +129,20 @@ def akq_model(shape, layers, rng, calibration):
     return model
 
 
-def time_call(fn, seconds, threads, fastest=False):
+def time_call(fn, seconds, threads, fastest=False, gap=0.0):
     """Seconds per call over at least `seconds`: process CPU time at 1 thread, else wall time; with
     `fastest`, the wall time of the fastest single call instead (what a call takes when no other process
-    holds a core it needs: the figure to compare thread counts by on a shared machine)."""
+    holds a core it needs: the figure to compare thread counts by on a shared machine); with `gap`, the
+    median wall time of calls `gap` seconds apart (at least 20 of them)."""
     fn()
+    if gap:
+        times = []
+        while len(times) < 20 or (sum(times) + gap * len(times)) < seconds:
+            time.sleep(gap)
+            start = time.perf_counter()
+            fn()
+            times.append(time.perf_counter() - start)
+        return float(np.median(times))
     clock = time.process_time if threads == 1 else time.perf_counter
     runs, start, best = 0, clock(), float("inf")
     wall = last = time.perf_counter()
@@ -233,6 +243,9 @@ def main():
     parser.add_argument("--seconds", type=float, default=0.3, help="minimum time per round")
     parser.add_argument("--fastest-call", action="store_true",
                         help="rate of the fastest single call (wall time) instead of the mean over a round")
+    parser.add_argument("--gap-ms", type=float, default=0.0,
+                        help="time isolated calls this many ms apart (median wall time), as a stream of "
+                             "sporadic inputs sees them: idle threads asleep, caches cold")
     parser.add_argument("--convert-to", help=argparse.SUPPRESS)
     args = parser.parse_args()
     names = args.models.split(",")
@@ -268,9 +281,9 @@ def main():
                 lite = litert_call(tflite[name], shape, batch, t)
                 akq_s, lite_s = float("inf"), float("inf")
                 for _ in range(args.rounds):
-                    akq_s = min(akq_s, time_call(lambda: model.predict(x, threads=t), args.seconds, t,
-                                                 args.fastest_call))
-                    lite_s = min(lite_s, time_call(lite, args.seconds, t, args.fastest_call))
+                    timing = (args.seconds, t, args.fastest_call, args.gap_ms / 1e3)
+                    akq_s = min(akq_s, time_call(lambda: model.predict(x, threads=t), *timing))
+                    lite_s = min(lite_s, time_call(lite, *timing))
                 rate, lite_rate = batch / akq_s, batch / lite_s
                 gmacs = rate * mac / 1e9
                 print(f"{name:<12}{mac / 1e6:>7.2f}{t:>4}{batch:>6}{rate:>10.0f}{lite_rate:>10.0f}"
