@@ -26,11 +26,11 @@ struct Engine::Workspace {
 };
 
 struct Engine::Helpers {
-    int wanted = 0;
     std::vector<Workspace*> workspaces;  // one per wanted helper
     std::unique_ptr<Team> started;       // on the first shared layer (a small model shares none)
+    int threads() const { return static_cast<int>(workspaces.size()) + 1; }
     Team& team() {
-        if (!started) started = std::make_unique<Team>(wanted);
+        if (!started) started = std::make_unique<Team>(threads() - 1);
         return *started;
     }
 };
@@ -39,15 +39,15 @@ namespace {
 
 constexpr int kMaxThreads = 256;  // more only costs workspaces and parked worker threads
 
-// A batch smaller than the cores shares its layers only in a stream of calls, one starting within
-// this time of the last one's end (any engine's): then the helpers are still polling. Waking them
-// for an isolated call costs more than they save (on a 2-core VM: DS-CNN 90 us alone, 124 shared).
-constexpr std::chrono::microseconds kStreamGap(100);
+// A batch smaller than the cores shares its layers only in a stream of calls, one starting while the
+// helpers still poll after the last one's end (any engine's). Waking them for an isolated call costs
+// more than they save (on a 2-core VM: DS-CNN 90 us alone, 124 shared).
 std::atomic<std::chrono::steady_clock::rep> last_forward_end{0};
 
 bool in_stream() {
     const auto now = std::chrono::steady_clock::now().time_since_epoch();
-    return now - std::chrono::steady_clock::duration(last_forward_end.load(std::memory_order_relaxed)) < kStreamGap;
+    return now - std::chrono::steady_clock::duration(last_forward_end.load(std::memory_order_relaxed)) <
+           kWorkerIdleSpin;
 }
 
 int resolve_threads(int threads, int64_t batch) {
@@ -132,10 +132,18 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
             int32_t* cells = consumer ? ws.cell_events.data() : nullptr;
             counted = consumer != nullptr;
             counted_events = counted_ops = 0;
+            // One sample's non-zero outputs, which are the consumer's input events (cells: per position).
+            auto add_output_events = [&](int64_t out_events) {
+                st.output_events += out_events;
+                if (consumer) {
+                    counted_events += out_events;
+                    counted_ops += synaptic_ops(*consumer, cells);
+                }
+            };
             for (int64_t n0 = 0; n0 < samples; n0 += per_call) {
                 const int64_t m = std::min(per_call, samples - n0);
                 const uint8_t* in = current + n0 * stride;
-                const Sharing sharing = helpers && m == 1 ? share_layer(L, helpers->wanted + 1) : Sharing{};
+                const Sharing sharing = helpers && m == 1 ? share_layer(L, helpers->threads()) : Sharing{};
                 if (sharing.parts > 1) {
                     // Shared by rows without pooling, each thread also activates its rows.
                     uint8_t* activated = sharing.by_rows && next && L.activation && L.pool == PoolType::NoPooling
@@ -144,11 +152,7 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
                     int64_t out_events = 0;
                     st.synaptic_ops += share_sample(L, sharing, in, ws, *helpers, activated, cells, &out_events);
                     if (activated) {
-                        st.output_events += out_events;
-                        if (consumer) {
-                            counted_events += out_events;
-                            counted_ops += synaptic_ops(*consumer, cells);
-                        }
+                        add_output_events(out_events);
                         continue;
                     }
                 } else {
@@ -161,13 +165,7 @@ void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uin
                                                          out_potentials + (begin + n) * out_size);
                         continue;
                     }
-                    const int64_t out_events =
-                        finish_layer(L, raw, ws.pooled.data(), next + n * next_stride, cells, nullptr);
-                    st.output_events += out_events;
-                    if (consumer) {
-                        counted_events += out_events;
-                        counted_ops += synaptic_ops(*consumer, cells);
-                    }
+                    add_output_events(finish_layer(L, raw, ws.pooled.data(), next + n * next_stride, cells, nullptr));
                 }
             }
             current = next;
@@ -229,7 +227,6 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
     std::unique_ptr<Helpers> helpers;
     if (share_layers) {
         helpers = std::make_unique<Helpers>();
-        helpers->wanted = helpers_and_self - 1;
         for (size_t t = 1; t < workspaces.size(); ++t) helpers->workspaces.push_back(workspaces[t].get());
     }
     // The threads take chunks of samples as they go: one that another process slows down (or that

@@ -1,7 +1,7 @@
 // The engine's worker threads (workers.hpp): each worker owns a thread that runs one assigned part at
 // a time. Hand-over and completion are an atomic state, polled for a short while (only when there are
 // no more parts than cores, and yielding), then waited on under the worker's mutex. A team's helpers
-// run one long part each that polls a step counter.
+// run one long part each that polls the team's ticket.
 #include "akq/engine/workers.hpp"
 
 #include <pthread.h>
@@ -24,8 +24,7 @@ namespace akq {
 
 namespace {
 
-// How long a worker polls for its next part, and a caller for a part to finish, before sleeping.
-constexpr auto kIdleSpin = std::chrono::microseconds(100);
+// How long a caller polls for a part to finish before sleeping.
 constexpr auto kFinishSpin = std::chrono::microseconds(1000);
 
 // Polls ready() for up to `limit`, yielding the core in between (on a busy machine another thread,
@@ -81,7 +80,7 @@ struct Worker {
     void loop() {
         bool spin = false;
         for (;;) {
-            wait_for(kAssigned, spin, kIdleSpin);
+            wait_for(kAssigned, spin, kWorkerIdleSpin);
             spin = this->spin;
             part(context, index);
             set(kDone);

@@ -3,10 +3,14 @@
 // these workers are started once, wait spinning for a moment after each part (the next call usually
 // comes within microseconds), then sleep. Internal to the engine.
 #pragma once
+#include <chrono>
 #include <cstdint>
 #include <memory>
 
 namespace akq {
+
+// How long an idle worker polls for its next part after one ends, before it sleeps.
+constexpr std::chrono::microseconds kWorkerIdleSpin(100);
 
 // Runs part(context, 0) .. part(context, parts - 1) and returns when all are done: part 0 on the
 // calling thread, the others on idle workers (started when none is idle). A part the system refuses
