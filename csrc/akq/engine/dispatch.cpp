@@ -30,7 +30,7 @@ bool passes(SimdLevel level) {
             const std::string why = k ? "disagrees with the scalar kernels on the self-check"
                                       : "is not in this build (the compiler lacked its flags)";
             note += (note.empty() ? "" : "; ") + simd_level_name(level) + " " + why;
-            std::fprintf(stderr, "akq: warning: the %s kernels %s; the engine uses a lower SIMD family\n",
+            std::fprintf(stderr, "akq: warning: the %s family %s; the engine uses a lower SIMD family\n",
                          simd_level_name(level).c_str(), why.c_str());
         }
         v = ok ? kPassed : kFailed;

@@ -20,11 +20,11 @@ namespace {
 
 inline __m256i load(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
 
-// int16: 6 rows x 16 filters (12 accumulators, 2 weight vectors, a broadcast: 15 registers), or 8
+// int16: 6 rows x 16 filters (12 accumulators, 2 weight vectors, a broadcast: 15 registers), or 13
 // rows x 8 filters for the last 8-filter panel.
 void gemm_s16(const int16_t* a, int64_t lda, int64_t rows, int32_t segments, int64_t stride, int64_t units,
               const int16_t* packed, int32_t filters_padded, int32_t* c, int64_t ldc) {
-    gemm_s16_t<Avx2Ops, Avx2Ops, 6, 1, 8>(a, lda, rows, segments, stride, units, packed, filters_padded, c, ldc);
+    gemm_s16_t<Avx2Ops, Avx2Ops, 6, 1, 13>(a, lda, rows, segments, stride, units, packed, filters_padded, c, ldc);
 }
 
 // uint8: 4 rows x 16 filters (8 int16 sums, 2 weight vectors and a broadcast in registers; the int32
@@ -340,38 +340,52 @@ int64_t count_events(const uint8_t* x, int64_t cells, int64_t channels, const in
     return events;
 }
 
-// Potential rows are ld >= filters rounded up to 8 apart, so whole vectors are read; only the
-// store of a last partial vector is masked.
-void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled) {
+// The 20-bit bounded max of one window for each vector of 8 filters (window(f) reads the vector at
+// filter f), stored. Potential rows are ld >= filters rounded up to 8 apart, so whole vectors are
+// read; only the store of a last partial vector is masked.
+template <class Window>
+inline void pool_window(int64_t filters, int32_t* out, const Window& window) {
     const __m256i lo = _mm256_set1_epi32(arithmetic::kPotentialMin), hi = _mm256_set1_epi32(arithmetic::kPotentialMax);
-    const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(g.filters % 8)),
-                                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    for (int64_t f = 0; f < filters; f += 8) {
+        const __m256i m = _mm256_min_epi32(_mm256_max_epi32(window(f), lo), hi);
+        if (f + 8 <= filters) {
+            _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + f), m);
+        } else {
+            const __m256i tail = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int32_t>(filters % 8)),
+                                                    _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+            _mm256_maskstore_epi32(out + f, tail, m);
+        }
+    }
+}
+
+void max_pool(const int32_t* potentials, const PoolGeometry& g, int32_t* pooled) {
+    const int64_t ld = g.ld, filters = g.filters, down = int64_t{g.out1} * ld;
     for (int32_t u = 0; u < g.pool0; ++u) {
         const int32_t i0 = std::max(u * g.r0 - g.pad0, 0), i1 = std::min(u * g.r0 - g.pad0 + g.q0, g.out0);
-        for (int32_t v = 0; v < g.pool1; ++v) {
-            const int32_t j0 = std::max(v * g.r1 - g.pad1, 0), j1 = std::min(v * g.r1 - g.pad1 + g.q1, g.out1);
-            int32_t* out = pooled + (int64_t{u} * g.pool1 + v) * g.filters;
-            const int32_t* window = potentials + (int64_t{i0} * g.out1 + j0) * g.ld;
-            const bool two_by_two = i1 - i0 == 2 && j1 - j0 == 2;  // the common window, unrolled
-            const int64_t down = int64_t{g.out1} * g.ld;
-            for (int64_t f = 0; f < g.filters; f += 8) {
-                __m256i m = _mm256_set1_epi32(INT32_MIN);
-                if (two_by_two) {
-                    const int32_t* p = window + f;
-                    m = _mm256_max_epi32(_mm256_max_epi32(load(p), load(p + g.ld)),
-                                         _mm256_max_epi32(load(p + down), load(p + down + g.ld)));
-                } else {
-                    for (int32_t i = 0; i < i1 - i0; ++i) {
-                        const int32_t* p = window + i * down + f;
-                        for (int32_t j = 0; j < j1 - j0; ++j, p += g.ld) m = _mm256_max_epi32(m, load(p));
-                    }
-                }
-                m = _mm256_min_epi32(_mm256_max_epi32(m, lo), hi);
-                if (f + 8 <= g.filters)
-                    _mm256_storeu_si256(reinterpret_cast<__m256i*>(out + f), m);
-                else
-                    _mm256_maskstore_epi32(out + f, tail, m);
+        int32_t* out_row = pooled + int64_t{u} * g.pool1 * filters;
+        // 2 x 2 windows 2 apart (the common pooling; TF pads them only after the potentials), unrolled
+        // up to the first clipped one.
+        int32_t full = 0;
+        if (i1 - i0 == 2 && g.q1 == 2 && g.r1 == 2 && g.pad1 == 0) {
+            full = std::min(g.pool1, g.out1 / 2);
+            const int32_t* row = potentials + int64_t{i0} * down;
+            for (int32_t v = 0; v < full; ++v) {
+                const int32_t* p = row + int64_t{2} * v * ld;
+                pool_window(filters, out_row + int64_t{v} * filters, [&](int64_t f) {
+                    return _mm256_max_epi32(_mm256_max_epi32(load(p + f), load(p + ld + f)),
+                                            _mm256_max_epi32(load(p + down + f), load(p + down + ld + f)));
+                });
             }
+        }
+        for (int32_t v = full; v < g.pool1; ++v) {  // any window, clipped to the potentials
+            const int32_t j0 = std::max(v * g.r1 - g.pad1, 0), j1 = std::min(v * g.r1 - g.pad1 + g.q1, g.out1);
+            pool_window(filters, out_row + int64_t{v} * filters, [&](int64_t f) {
+                __m256i m = _mm256_set1_epi32(INT32_MIN);
+                for (int32_t i = i0; i < i1; ++i)
+                    for (int32_t j = j0; j < j1; ++j)
+                        m = _mm256_max_epi32(m, load(potentials + (int64_t{i} * g.out1 + j) * ld + f));
+                return m;
+            });
         }
     }
 }

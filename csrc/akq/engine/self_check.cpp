@@ -141,20 +141,24 @@ bool counts_and_pools_agree(const Kernels& k, const Kernels& ref, Lcg& g) {
             ops1 != ops2)
             return false;
     }
-    // A 5x5 grid of 11 filters (16 apart), 2x2 pools of stride 2 padded at the start.
-    const PoolGeometry geometry{5, 5, 2, 2, 2, 2, 1, 1, 3, 3, 16, 11};
+    // A 5x5 grid of 11 filters (16 apart), 2x2 pools of stride 2 padded at the start, then unpadded
+    // (the unrolled windows of the SIMD pools, and a clipped last one).
     std::vector<int32_t> potentials(25 * 16);
     for (int32_t& v : potentials) v = g.next(-(1 << 21), 1 << 21);
     std::vector<int32_t> pool1(9 * 11), pool2(pool1.size());
-    ref.max_pool(potentials.data(), geometry, pool1.data());
-    k.max_pool(potentials.data(), geometry, pool2.data());
+    for (int32_t pad : {1, 0}) {
+        const PoolGeometry geometry{5, 5, 2, 2, 2, 2, pad, pad, 3, 3, 16, 11};
+        ref.max_pool(potentials.data(), geometry, pool1.data());
+        k.max_pool(potentials.data(), geometry, pool2.data());
+        if (pool1 != pool2) return false;
+    }
     // Global sums of 43 filters (a block of 32, one of 8 and 3) over 30 positions, 48 apart, that saturate.
     std::vector<int32_t> sums(30 * 48);
     for (int32_t& v : sums) v = g.next(-(1 << 21), 1 << 21);
     std::vector<int32_t> sum1(43), sum2(43);
     ref.global_sum(sums.data(), 30, 48, 43, sum1.data());
     k.global_sum(sums.data(), 30, 48, 43, sum2.data());
-    return pool1 == pool2 && sum1 == sum2;
+    return sum1 == sum2;
 }
 
 }  // namespace
