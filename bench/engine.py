@@ -2,19 +2,19 @@
 
     PYTHONPATH=python python bench/engine.py [--models toy,dscnn,...] [--batches 1,64] [--threads 1]
 
-For every model: akq predict and a LiteRT 2.3 full-integer int8 interpreter (ai_edge_litert, the
-TFLite converter of TF 2.21 with representative data) of the same Keras 3 architecture, timed in
-alternating rounds in one process, at batch 1 and 64 on 1 thread. Prints samples/s, akq/LiteRT, the
-kernel family akq ran, its GMAC/s and the fraction of this core's measured peak for that family
-(bench/peak.cpp: the engine's inner uint8 x int8 instructions, timed). The akq model has the Keras
+For every model: akq predict and a LiteRT 2.3 full-integer int8 interpreter (ai_edge_litert, the TFLite
+converter of TF 2.21 with representative data) of the same Keras 3 architecture, timed in alternating
+rounds in one process, at batch 1 and 64 on 1 thread. Prints samples/s, akq/LiteRT, the kernel family
+akq ran, its GMAC/s and %peak: the share of its time that its multiplies alone would take at this core's
+measured peaks for that family (bench/peak.cpp: the engine's inner uint8 x int8 and int16 instructions,
+timed; int16 for the first layer and the separable pointwise products). The akq model has the Keras
 model's architecture with random integer weights (8-bit first layer, 4-bit others, 4-bit activations)
 and thresholds calibrated for about half of the activations to be zero events, like a trained ReLU
-network. Rates are per second of process CPU time at 1 thread (time other processes held the core
-is not counted; on a shared machine this is the fairer figure), of wall time otherwise;
---fastest-call takes the fastest single call instead, the figure to compare thread counts by when
-other processes share the cores; --gap-ms G the median of calls G ms apart, the latency of sporadic
-single inputs (a keyword spotter's). TensorFlow only converts, in a subprocess; AKQ_SIMD=<family> forces a
-kernel family.
+network. Rates are per second of process CPU time at 1 thread (time other processes held the core is not
+counted; on a shared machine this is the fairer figure), of wall time otherwise; --fastest-call takes
+the fastest single call instead, the figure to compare thread counts by when other processes share the
+cores; --gap-ms G the median of calls G ms apart, the latency of sporadic single inputs (a keyword
+spotter's). TensorFlow only converts, in a subprocess; AKQ_SIMD=<family> forces a kernel family.
 """
 
 from __future__ import annotations
@@ -51,7 +51,8 @@ MODELS = {
 
 def mobilenet(classes):
     """MobileNet-v1 with alpha 0.5: a 3x3/2 convolution then 13 depthwise-separable blocks, GAP, dense."""
-    blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)] + [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
+    blocks = [(64, 1), (128, 2), (128, 1), (256, 2), (256, 1), (512, 2)]
+    blocks += [(512, 1)] * 5 + [(1024, 2), (1024, 1)]
     layers = [("conv", 16, 3, 2, "same", None)]
     layers += [("sep", f // 2, 3, s, "same", None) for f, s in blocks[:-1]]
     layers += [("sep", blocks[-1][0] // 2, 3, 1, "same", "gap"), ("fc", classes)]
@@ -66,24 +67,38 @@ def out_size(d, k, s, padding):
     return -(-d // s) if padding == "same" else (d - k) // s + 1
 
 
-def macs(shape, layers) -> int:
-    """Multiply-accumulates per sample (depthwise + pointwise for separable layers)."""
+def macs(shape, layers) -> dict[str, int]:
+    """Multiply-accumulates per sample by the operand width akq's kernels take them at: "int16" for the
+    first layer (8-bit inputs) and the separable pointwise products (int16 depthwise sums), "uint8" for
+    the rest (depthwise sums included)."""
     d0, d1, c = shape
-    total = 0
-    for kind, *rest in layers:
+    total = {"uint8": 0, "int16": 0}
+    for index, (kind, *rest) in enumerate(layers):
         if kind == "fc":
-            total += d0 * d1 * c * rest[0]
+            total["uint8"] += d0 * d1 * c * rest[0]
             d0, d1, c = 1, 1, rest[0]
             continue
         f, k, s, padding, pool = rest
         o0, o1 = out_size(d0, k, s, padding), out_size(d1, k, s, padding)
-        total += o0 * o1 * (k * k * c * f if kind == "conv" else k * k * c + c * f)
+        if kind == "conv":
+            total["int16" if index == 0 else "uint8"] += o0 * o1 * k * k * c * f
+        else:
+            total["uint8"] += o0 * o1 * k * k * c
+            total["int16"] += o0 * o1 * c * f
         d0, d1, c = o0, o1, f
         if pool == "gap":
             d0 = d1 = 1
         elif pool:
             d0, d1 = out_size(d0, pool[1], pool[1], padding), out_size(d1, pool[1], pool[1], padding)
     return total
+
+
+def peak_fraction(mac: dict[str, int], peaks: dict[str, float], samples_per_second: float) -> float:
+    """The time that the multiplies alone take at the core's measured peaks (GMAC/s per operand width),
+    as a fraction of the time taken: 1.0 would be every cycle spent on them at their best rate."""
+    if not peaks:
+        return float("nan")
+    return sum(n / (peaks[width] * 1e9) for width, n in mac.items()) * samples_per_second
 
 
 # -- akq -------------------------------------------------------------------------------------------
@@ -99,7 +114,8 @@ def akq_model(shape, layers, rng, calibration):
     for index, (kind, *rest) in enumerate(layers):
         last = index == len(layers) - 1
         if kind == "fc":
-            layer = akq.FullyConnected(rest[0], name=f"fc{index}", weights_bits=4, activation=False, act_bits=4)
+            layer = akq.FullyConnected(rest[0], name=f"fc{index}", weights_bits=4, activation=False,
+                                       act_bits=4)
         else:
             f, k, s, padding, pool = rest
             kwargs = dict(name=f"{kind}{index}", kernel_stride=s, activation=False, act_bits=4,
@@ -210,7 +226,8 @@ def litert_call(tflite, shape, batch, threads):
     index = interpreter.get_input_details()[0]["index"]
     interpreter.resize_tensor_input(index, [batch, *shape])
     interpreter.allocate_tensors()
-    interpreter.set_tensor(index, np.random.default_rng(1).integers(-128, 128, (batch, *shape)).astype(np.int8))
+    data = np.random.default_rng(1).integers(-128, 128, (batch, *shape)).astype(np.int8)
+    interpreter.set_tensor(index, data)
     return interpreter.invoke
 
 
@@ -223,8 +240,8 @@ def cpu_name() -> str:
     return platform.processor()
 
 
-def measured_peaks() -> dict[str, float]:
-    """GMAC/s per core of each family's uint8 x int8 instruction chain (bench/peak.cpp)."""
+def measured_peaks() -> dict[str, dict[str, float]]:
+    """GMAC/s per core of each family's uint8 and int16 instruction chains (bench/peak.cpp)."""
     binary = os.path.join(tempfile.gettempdir(), f"akq_bench_peak_{os.getuid()}")
     compiler = os.environ.get("CXX") or shutil.which("c++") or shutil.which("g++")
     if not compiler:
@@ -235,11 +252,13 @@ def measured_peaks() -> dict[str, float]:
 
 # -- main ------------------------------------------------------------------------------------------
 def main():
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--models", default=",".join(MODELS))
     parser.add_argument("--threads", default="1")
     parser.add_argument("--batches", default="1,64")
-    parser.add_argument("--rounds", type=int, default=5, help="alternating akq/LiteRT rounds; the best counts")
+    parser.add_argument("--rounds", type=int, default=5,
+                        help="alternating akq/LiteRT rounds; the best counts")
     parser.add_argument("--seconds", type=float, default=0.3, help="minimum time per round")
     parser.add_argument("--fastest-call", action="store_true",
                         help="rate of the fastest single call (wall time) instead of the mean over a round")
@@ -261,10 +280,10 @@ def main():
         tflite = litert_models(names, directory)
     peaks = measured_peaks()
     family = _core.simd_level()
-    peak = peaks.get(family, float("nan"))
+    peak = peaks.get(family, {})
+    measured = ", ".join(f"{k} {v['uint8']:.0f} uint8 / {v['int16']:.0f} int16" for k, v in peaks.items())
     print(f"{cpu_name()}; akq kernels: {family} (CPU has {', '.join(_core.supported_simd_levels())}); "
-          f"measured uint8 peak per core: " + ", ".join(f"{k} {v:.0f}" for k, v in peaks.items()) + " GMAC/s; "
-          f"load average {os.getloadavg()[0]:.1f}")
+          f"measured peaks per core: {measured} GMAC/s; load average {os.getloadavg()[0]:.1f}")
     header = (f"{'model':<12}{'MMAC':>7}{'thr':>4}{'batch':>6}{'akq/s':>10}{'LiteRT/s':>10}{'akq/LiteRT':>11}"
               f"{'GMAC/s':>8}{'%peak':>7}{'LiteRT GMAC/s':>14}  family")
     print(header)
@@ -274,6 +293,7 @@ def main():
         rng = np.random.default_rng(0)
         model = akq_model(shape, layers, rng, rng.integers(0, 256, (32, *shape)).astype(np.uint8))
         mac = macs(shape, layers)
+        total_mac = sum(mac.values())
         data = rng.integers(0, 256, (max(batches), *shape)).astype(np.uint8)
         for t in threads:
             for batch in batches:
@@ -285,10 +305,10 @@ def main():
                     akq_s = min(akq_s, time_call(lambda: model.predict(x, threads=t), *timing))
                     lite_s = min(lite_s, time_call(lite, *timing))
                 rate, lite_rate = batch / akq_s, batch / lite_s
-                gmacs = rate * mac / 1e9
-                print(f"{name:<12}{mac / 1e6:>7.2f}{t:>4}{batch:>6}{rate:>10.0f}{lite_rate:>10.0f}"
-                      f"{rate / lite_rate:>10.2f}x{gmacs:>8.1f}{100 * gmacs / (peak * t):>7.1f}"
-                      f"{lite_rate * mac / 1e9:>14.1f}  {_core.simd_level()}")
+                print(f"{name:<12}{total_mac / 1e6:>7.2f}{t:>4}{batch:>6}{rate:>10.0f}{lite_rate:>10.0f}"
+                      f"{rate / lite_rate:>10.2f}x{rate * total_mac / 1e9:>8.1f}"
+                      f"{100 * peak_fraction(mac, peak, rate / t):>7.1f}"
+                      f"{lite_rate * total_mac / 1e9:>14.1f}  {_core.simd_level()}")
         stats = model.statistics
         sparsity = np.mean([s.sparsity for s in stats.layers[1:]])
         print(f"{'':<12}mean input sparsity of layers 2..: {sparsity:.2f}")

@@ -1,6 +1,6 @@
-// The per-core multiply-accumulate peak of each SIMD family this CPU has, for bench/engine.py: the
-// engine's inner uint8 x int8 instructions on independent registers, timed. Prints JSON
-// {"family": GMAC/s}.   c++ -O2 bench/peak.cpp -o peak && ./peak
+// The per-core multiply-accumulate peaks of each SIMD family this CPU has, for bench/engine.py: the
+// engine's inner uint8 x int8 and int16 x int16 instructions on independent registers, timed. Prints
+// JSON {"family": {"uint8": GMAC/s, "int16": GMAC/s}}.   c++ -O2 bench/peak.cpp -o peak && ./peak
 #include <time.h>
 
 #include <cstdio>
@@ -29,38 +29,38 @@ double gmacs(long macs, void (*body)(long)) {
     return best;
 }
 
-// AVX2 / AVX-512: 6 vpmaddubsw into temporaries, each added (vpaddw) to its own int16 sum, as the
-// kernels without VNNI do: 6 x 32 (ymm) or 6 x 64 (zmm) products per iteration.
-#define AKQ_MADDUBS_ADD(R) \
-    "vpmaddubsw %%" R "14, %%" R "15, %%" R "0\n vpaddw %%" R "0, %%" R "6, %%" R "6\n" \
-    "vpmaddubsw %%" R "14, %%" R "15, %%" R "1\n vpaddw %%" R "1, %%" R "7, %%" R "7\n" \
-    "vpmaddubsw %%" R "14, %%" R "15, %%" R "2\n vpaddw %%" R "2, %%" R "8, %%" R "8\n" \
-    "vpmaddubsw %%" R "14, %%" R "15, %%" R "3\n vpaddw %%" R "3, %%" R "9, %%" R "9\n" \
-    "vpmaddubsw %%" R "14, %%" R "15, %%" R "4\n vpaddw %%" R "4, %%" R "10, %%" R "10\n" \
-    "vpmaddubsw %%" R "14, %%" R "15, %%" R "5\n vpaddw %%" R "5, %%" R "11, %%" R "11\n"
-// VNNI: 12 vpdpbusd accumulators (enough to hide the latency), 12 x 32 or 12 x 64 products.
-#define AKQ_DPBUSD(P, R)                                                                              \
-    P "vpdpbusd %%" R "14, %%" R "15, %%" R "0\n " P "vpdpbusd %%" R "14, %%" R "15, %%" R "1\n "    \
-    P "vpdpbusd %%" R "14, %%" R "15, %%" R "2\n " P "vpdpbusd %%" R "14, %%" R "15, %%" R "3\n "    \
-    P "vpdpbusd %%" R "14, %%" R "15, %%" R "4\n " P "vpdpbusd %%" R "14, %%" R "15, %%" R "5\n "    \
-    P "vpdpbusd %%" R "14, %%" R "15, %%" R "6\n " P "vpdpbusd %%" R "14, %%" R "15, %%" R "7\n "    \
-    P "vpdpbusd %%" R "14, %%" R "15, %%" R "8\n " P "vpdpbusd %%" R "14, %%" R "15, %%" R "9\n "    \
-    P "vpdpbusd %%" R "14, %%" R "15, %%" R "10\n " P "vpdpbusd %%" R "14, %%" R "15, %%" R "11\n"
+// AVX2 / AVX-512: 6 multiplies (vpmaddubsw: 32 or 64 products; vpmaddwd: 16 or 32) into temporaries,
+// each added (vpaddw, vpaddd) to its own sum, as the kernels without VNNI do.
+#define AKQ_MUL_ADD(MUL, ADD, R)                                                                 \
+    MUL " %%" R "14, %%" R "15, %%" R "0\n " ADD " %%" R "0, %%" R "6, %%" R "6\n"              \
+    MUL " %%" R "14, %%" R "15, %%" R "1\n " ADD " %%" R "1, %%" R "7, %%" R "7\n"              \
+    MUL " %%" R "14, %%" R "15, %%" R "2\n " ADD " %%" R "2, %%" R "8, %%" R "8\n"              \
+    MUL " %%" R "14, %%" R "15, %%" R "3\n " ADD " %%" R "3, %%" R "9, %%" R "9\n"              \
+    MUL " %%" R "14, %%" R "15, %%" R "4\n " ADD " %%" R "4, %%" R "10, %%" R "10\n"            \
+    MUL " %%" R "14, %%" R "15, %%" R "5\n " ADD " %%" R "5, %%" R "11, %%" R "11\n"
+// VNNI: 12 accumulators of vpdpbusd (uint8 quads) or vpdpwssd (int16 pairs), enough to hide the latency.
+#define AKQ_DOT(DOT, R)                                                                          \
+    DOT " %%" R "14, %%" R "15, %%" R "0\n " DOT " %%" R "14, %%" R "15, %%" R "1\n "          \
+    DOT " %%" R "14, %%" R "15, %%" R "2\n " DOT " %%" R "14, %%" R "15, %%" R "3\n "          \
+    DOT " %%" R "14, %%" R "15, %%" R "4\n " DOT " %%" R "14, %%" R "15, %%" R "5\n "          \
+    DOT " %%" R "14, %%" R "15, %%" R "6\n " DOT " %%" R "14, %%" R "15, %%" R "7\n "          \
+    DOT " %%" R "14, %%" R "15, %%" R "8\n " DOT " %%" R "14, %%" R "15, %%" R "9\n "          \
+    DOT " %%" R "14, %%" R "15, %%" R "10\n " DOT " %%" R "14, %%" R "15, %%" R "11\n"
 #define AKQ_YMM_CLOBBERS \
     "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11"
+#define AKQ_LOOP(NAME, ASM) \
+    void NAME(long n) {     \
+        for (long i = 0; i < n; ++i) asm volatile(ASM ::: AKQ_YMM_CLOBBERS); \
+    }
 
-void avx2(long n) {
-    for (long i = 0; i < n; ++i) asm volatile(AKQ_MADDUBS_ADD("ymm") ::: AKQ_YMM_CLOBBERS);
-}
-void avx512(long n) {
-    for (long i = 0; i < n; ++i) asm volatile(AKQ_MADDUBS_ADD("zmm") ::: AKQ_YMM_CLOBBERS);
-}
-void avx_vnni(long n) {
-    for (long i = 0; i < n; ++i) asm volatile(AKQ_DPBUSD("%{vex%} ", "ymm") ::: AKQ_YMM_CLOBBERS);
-}
-void avx512_vnni(long n) {
-    for (long i = 0; i < n; ++i) asm volatile(AKQ_DPBUSD("", "zmm") ::: AKQ_YMM_CLOBBERS);
-}
+AKQ_LOOP(avx2_u8, AKQ_MUL_ADD("vpmaddubsw", "vpaddw", "ymm"))
+AKQ_LOOP(avx2_s16, AKQ_MUL_ADD("vpmaddwd", "vpaddd", "ymm"))
+AKQ_LOOP(avx512_u8, AKQ_MUL_ADD("vpmaddubsw", "vpaddw", "zmm"))
+AKQ_LOOP(avx512_s16, AKQ_MUL_ADD("vpmaddwd", "vpaddd", "zmm"))
+AKQ_LOOP(avx_vnni_u8, AKQ_DOT("%{vex%} vpdpbusd", "ymm"))
+AKQ_LOOP(avx_vnni_s16, AKQ_DOT("%{vex%} vpdpwssd", "ymm"))
+AKQ_LOOP(avx512_vnni_u8, AKQ_DOT("vpdpbusd", "zmm"))
+AKQ_LOOP(avx512_vnni_s16, AKQ_DOT("vpdpwssd", "zmm"))
 
 }  // namespace
 
@@ -68,13 +68,15 @@ int main() {
     __builtin_cpu_init();
     std::printf("{");
     const char* sep = "";
-    auto report = [&](const char* name, long macs, void (*body)(long)) {
-        std::printf("%s\"%s\": %.1f", sep, name, gmacs(macs, body));
+    // "family": {"uint8": GMAC/s, "int16": GMAC/s}; lanes: the int32 lanes of one register.
+    auto report = [&](const char* name, long multiplies, long lanes, void (*u8)(long), void (*s16)(long)) {
+        std::printf("%s\"%s\": {\"uint8\": %.1f, \"int16\": %.1f}", sep, name, gmacs(multiplies * lanes * 4, u8),
+                    gmacs(multiplies * lanes * 2, s16));
         sep = ", ";
     };
-    if (__builtin_cpu_supports("avx2")) report("avx2", 6 * 32, avx2);
-    if (__builtin_cpu_supports("avxvnni")) report("avx-vnni", 12 * 32, avx_vnni);
-    if (__builtin_cpu_supports("avx512bw")) report("avx512", 6 * 64, avx512);
-    if (__builtin_cpu_supports("avx512vnni")) report("avx512-vnni", 12 * 64, avx512_vnni);
+    if (__builtin_cpu_supports("avx2")) report("avx2", 6, 8, avx2_u8, avx2_s16);
+    if (__builtin_cpu_supports("avxvnni")) report("avx-vnni", 12, 8, avx_vnni_u8, avx_vnni_s16);
+    if (__builtin_cpu_supports("avx512bw")) report("avx512", 6, 16, avx512_u8, avx512_s16);
+    if (__builtin_cpu_supports("avx512vnni")) report("avx512-vnni", 12, 16, avx512_vnni_u8, avx512_vnni_s16);
     std::printf("}\n");
 }
