@@ -61,7 +61,19 @@ const Kernels* family_kernels(SimdLevel level) {
 
 SimdLevel simd_level() { return fall_back(requested_simd_level(), passes); }
 
-const Kernels& kernels() { return *family_kernels(simd_level()); }
+// The family resolved once per requested level (support and verdicts never change after their check):
+// layers ask for it several times each, and a model of small layers called one input at a time spent 4%
+// of its time resolving it.
+const Kernels& kernels() {
+    static std::atomic<const Kernels*> resolved[kSimdLevels];
+    std::atomic<const Kernels*>& cached = resolved[static_cast<int>(requested_simd_level())];
+    const Kernels* k = cached.load(std::memory_order_acquire);
+    if (!k) {
+        k = family_kernels(simd_level());
+        cached.store(k, std::memory_order_release);
+    }
+    return *k;
+}
 
 std::string simd_fallback_note() {
     std::lock_guard<std::mutex> lock(note_mutex);

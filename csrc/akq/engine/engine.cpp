@@ -90,8 +90,13 @@ bool Engine::last_has_activation() const {
 }
 
 std::vector<LayerStatistics> Engine::statistics() const {
-    std::lock_guard<std::mutex> lock(stats_mutex_);
-    return last_stats_;
+    std::vector<LayerStatistics> out;
+    {
+        std::lock_guard<std::mutex> lock(stats_mutex_);
+        out = last_stats_;
+    }
+    for (size_t li = 0; li < out.size(); ++li) out[li].name = layers_[li]->spec->name;
+    return out;
 }
 
 void Engine::run_samples(const uint8_t* input, int64_t first, int64_t count, uint8_t* out_activations,
@@ -249,9 +254,8 @@ void Engine::forward(const uint8_t* input, int64_t batch, uint8_t* out_activatio
     run_parts(n_threads, work);
     helpers.reset();  // its threads stop polling
 
-    std::vector<LayerStatistics> stats(layers_.size());
+    std::vector<LayerStatistics> stats(layers_.size());  // named when asked for: a call copies no string
     for (size_t li = 0; li < layers_.size(); ++li) {
-        stats[li].name = layers_[li]->spec->name;
         stats[li].samples = batch;
         stats[li].input_size = layers_[li]->input_size();
         for (auto& ws : workspaces) {
