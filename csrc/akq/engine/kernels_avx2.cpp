@@ -84,10 +84,11 @@ void activate_exact(const int32_t* p, int64_t rows, int64_t ld, int64_t filters,
 }
 
 // The same levels in float32 for steps of at most kFloatStepLimit, while no numerator wraps (z at most
-// 2^(28-b)): level = min(trunc(max(z, 0) * 2^b / step16 + 1 - 1 / (2 step16)), 2^b - 1), one
-// multiply-add. The exact value lies at least 1 / (2 step16) >= 2^-18 from an integer, and below the
-// clamp (values under 16) the float32 error is under 1.5 * 2^-20; values of z that float32 rounds
-// are far above the clamp.
+// 2^(28-b)): level = min(trunc(z * 2^b / step16 + 1 - 1 / (2 step16)), 2^b - 1), one multiply-add; for z
+// <= 0 that is 0 or negative (INT32_MIN if out of range), and the unsigned saturation of the packing to
+// bytes makes it 0. The exact value lies at least 1 / (2 step16) >= 2^-18 from an integer, and below the
+// clamp (values under 16) the float32 error is under 1.5 * 2^-20; values of z that float32 rounds are far
+// above the clamp.
 constexpr uint32_t kFloatStepLimit = 1u << 17;
 
 // Vecs vectors of 8 filters per row (4: one 32-byte store). Returns the rows done: all, or up to the
@@ -114,7 +115,7 @@ int64_t activate_float(const int32_t* p, int64_t rows, int64_t ld, int64_t filte
         if (!_mm256_testz_si256(wraps, wraps)) return r;
         __m256i level[Vecs];
         for (int v = 0; v < Vecs; ++v) {
-            const __m256 x = _mm256_cvtepi32_ps(_mm256_max_epi32(z[v], zero));
+            const __m256 x = _mm256_cvtepi32_ps(z[v]);  // z <= 0 gives a level <= 0, which packs to 0
             level[v] = _mm256_min_epi32(_mm256_cvttps_epi32(_mm256_fmadd_ps(x, scale[v], offset[v])), top);
         }
         if constexpr (Vecs == 4) {
