@@ -29,7 +29,7 @@ void pad_input(const CompiledLayer& L, const uint8_t* input, T* padded) {
 
 // The packed weights of a share's first filter panel, for a kernel reading `unit` values at a time.
 template <class T>
-const T* share_weights(const CompiledLayer& L, const std::vector<T>& packed, int unit, const Share& share) {
+const T* share_weights(const CompiledLayer& L, const AlignedVector<T>& packed, int unit, const Share& share) {
     return packed.data() + share.first_filter / kPanel * (int64_t{kPanel} * L.segments * L.run_units * unit);
 }
 

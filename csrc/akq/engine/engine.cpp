@@ -17,9 +17,9 @@
 namespace akq {
 
 struct Engine::Workspace {
-    std::vector<uint8_t> activations[2];  // kChunk samples, activation_stride apart
+    AlignedVector<uint8_t> activations[2];  // kChunk samples, activation_stride apart
     int64_t activation_stride = 0;
-    std::vector<int32_t> potentials, pooled;
+    AlignedVector<int32_t> potentials, pooled;
     std::vector<int32_t> cell_events;  // non-zero outputs per output position of one sample
     Scratch scratch;
     std::vector<LayerStatistics> stats;

@@ -14,11 +14,11 @@ constexpr int64_t kTile = 32;
 
 // Per-thread scratch, sized once for the largest layer of a model.
 struct Scratch {
-    std::vector<uint8_t> padded8;      // padded input of a convolution (uint8 kernel, depthwise)
-    std::vector<int16_t> padded16;     // padded input of an InputConvolutional (int16 kernel)
-    std::vector<int16_t> patch;        // separable: kTile rows of int16 depthwise sums
-    std::vector<int32_t> depthwise;    // separable: C int32 depthwise sums (when beyond int16)
-    std::vector<uint8_t> patch8;       // FC: the input row, zero padded to whole units
+    AlignedVector<uint8_t> padded8;   // padded input of a convolution (uint8 kernel, depthwise)
+    AlignedVector<int16_t> padded16;  // padded input of an InputConvolutional (int16 kernel)
+    AlignedVector<int16_t> patch;     // separable: kTile rows of int16 depthwise sums
+    std::vector<int32_t> depthwise;   // separable: C int32 depthwise sums (when beyond int16)
+    AlignedVector<uint8_t> patch8;    // FC: the input row, zero padded to whole units
     void reserve_for(const CompiledLayer& layer, int64_t chunk);
 };
 

@@ -87,12 +87,12 @@ int64_t CompiledLayer::output_size() const {
 }
 
 template <class T>
-std::vector<T> pack_weights(const std::vector<int32_t>& dense, int32_t segments, int64_t run, int unit,
+AlignedVector<T> pack_weights(const std::vector<int32_t>& dense, int32_t segments, int64_t run, int unit,
                             int32_t filters) {
     const int64_t units = (run + unit - 1) / unit;
     const int32_t padded = (filters + kFilterBlock - 1) / kFilterBlock * kFilterBlock;
     const int64_t panel_size = int64_t{kPanel} * segments * units * unit;
-    std::vector<T> packed(static_cast<size_t>(padded) * segments * units * unit, 0);
+    AlignedVector<T> packed(static_cast<size_t>(padded) * segments * units * unit, 0);
     for (int32_t seg = 0; seg < segments; ++seg)
         for (int64_t r = 0; r < run; ++r)
             for (int32_t f = 0; f < filters; ++f) {
@@ -105,10 +105,10 @@ std::vector<T> pack_weights(const std::vector<int32_t>& dense, int32_t segments,
     return packed;
 }
 
-std::vector<int8_t> pack_depthwise_pairs(const std::vector<int16_t>& w, int32_t k0, int32_t k1, int32_t channels) {
+AlignedVector<int8_t> pack_depthwise_pairs(const std::vector<int16_t>& w, int32_t k0, int32_t k1, int32_t channels) {
     const int32_t taps = k0 * k1, pairs = (taps + 1) / 2, blocks = channels / 32;
     const bool block16 = channels % 32 >= 16;
-    std::vector<int8_t> packed(static_cast<size_t>(blocks * 64 + block16 * 32) * pairs, 0);
+    AlignedVector<int8_t> packed(static_cast<size_t>(blocks * 64 + block16 * 32) * pairs, 0);
     auto put = [&](int64_t at, int32_t p, int32_t c) {  // the pair (2p, 2p + 1) of channel c
         for (int32_t j = 0; j < 2 && 2 * p + j < taps; ++j)
             packed[at + j] = static_cast<int8_t>(w[int64_t{2 * p + j} * channels + c]);
@@ -126,8 +126,8 @@ std::vector<int8_t> pack_depthwise_pairs(const std::vector<int16_t>& w, int32_t 
     return packed;
 }
 
-template std::vector<int16_t> pack_weights(const std::vector<int32_t>&, int32_t, int64_t, int, int32_t);
-template std::vector<int8_t> pack_weights(const std::vector<int32_t>&, int32_t, int64_t, int, int32_t);
+template AlignedVector<int16_t> pack_weights(const std::vector<int32_t>&, int32_t, int64_t, int, int32_t);
+template AlignedVector<int8_t> pack_weights(const std::vector<int32_t>&, int32_t, int64_t, int, int32_t);
 
 namespace {
 

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "akq/engine/aligned.hpp"
 #include "akq/model.hpp"
 
 namespace akq {
@@ -33,19 +34,20 @@ struct CompiledLayer {
     int32_t segments = 1;
     int64_t run = 0, run_units = 0;
     bool small_inputs = false;
-    std::vector<int16_t> packed;   // int16 kernel: panels [segments][run_units][16 (or 8) filters][2]
-    std::vector<int8_t> packed8;   // uint8 kernel: panels [segments][run_units][16 (or 8) filters][4]
+    AlignedVector<int16_t> packed;  // int16 kernel: panels [segments][run_units][16 (or 8) filters][2]
+    AlignedVector<int8_t> packed8;  // uint8 kernel: panels [segments][run_units][16 (or 8) filters][4]
     int32_t int16_group = 1;       // quads the uint8 kernel may sum in int16 lanes without overflow
 
     // Convolutions read a padded copy of the input: (padded0, padded1, C) with the padding values,
     // large enough for every window, plus slack for the kernels' over-read.
     int32_t padded0 = 0, padded1 = 0;
-    int64_t padded_size() const { return int64_t{padded0} * padded1 * channels + 64; }
+    // (Rounded up to whole cache lines: each sample's copy in a buffer of several starts on one.)
+    int64_t padded_size() const { return (int64_t{padded0} * padded1 * channels + 64 + 63) / 64 * 64; }
 
     // SeparableConvolutional: flipped depthwise weights [k0][k1][C] and whether the depthwise sums
     // provably fit int16 (then the pointwise runs on the int16 kernels, else on exact int32 loops).
     std::vector<int16_t> depthwise;
-    std::vector<int8_t> depthwise_pairs;  // the same, for vpmaddubsw (pack_depthwise_pairs)
+    AlignedVector<int8_t> depthwise_pairs;  // the same, for vpmaddubsw (pack_depthwise_pairs)
     bool depthwise_fits_int16 = true;
     std::vector<int32_t> pointwise;  // [C][F], used by the int32 path
 
@@ -85,11 +87,11 @@ void reciprocal(uint32_t d, uint32_t& magic, uint32_t& shift);
 // row-major order; a missing last tap has weight 0), the weights of each channel as (tap 2p, tap
 // 2p + 1): 64 bytes for a 32-block, channels {0..7, 16..23} then {8..15, 24..31} (the lane order of
 // vpunpcklbw / vpunpckhbw on ymm), 32 bytes for the 16-block, channels in order.
-std::vector<int8_t> pack_depthwise_pairs(const std::vector<int16_t>& w, int32_t k0, int32_t k1, int32_t channels);
+AlignedVector<int8_t> pack_depthwise_pairs(const std::vector<int16_t>& w, int32_t k0, int32_t k1, int32_t channels);
 
 // Packs a dense [segments * run][F] weight matrix for a kernel reading `unit` values at a time.
 template <class T>
-std::vector<T> pack_weights(const std::vector<int32_t>& dense, int32_t segments, int64_t run, int unit,
+AlignedVector<T> pack_weights(const std::vector<int32_t>& dense, int32_t segments, int64_t run, int unit,
                             int32_t filters);
 
 }  // namespace akq
