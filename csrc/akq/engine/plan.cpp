@@ -88,7 +88,7 @@ int64_t CompiledLayer::output_size() const {
 
 template <class T>
 AlignedVector<T> pack_weights(const std::vector<int32_t>& dense, int32_t segments, int64_t run, int unit,
-                            int32_t filters) {
+                              int32_t filters) {
     const int64_t units = (run + unit - 1) / unit;
     const int32_t padded = (filters + kFilterBlock - 1) / kFilterBlock * kFilterBlock;
     const int64_t panel_size = int64_t{kPanel} * segments * units * unit;

@@ -36,7 +36,7 @@ struct CompiledLayer {
     bool small_inputs = false;
     AlignedVector<int16_t> packed;  // int16 kernel: panels [segments][run_units][16 (or 8) filters][2]
     AlignedVector<int8_t> packed8;  // uint8 kernel: panels [segments][run_units][16 (or 8) filters][4]
-    int32_t int16_group = 1;       // quads the uint8 kernel may sum in int16 lanes without overflow
+    int32_t int16_group = 1;        // quads the uint8 kernel may sum in int16 lanes without overflow
 
     // Convolutions read a padded copy of the input: (padded0, padded1, C) with the padding values,
     // large enough for every window, plus slack for the kernels' over-read.
@@ -92,6 +92,6 @@ AlignedVector<int8_t> pack_depthwise_pairs(const std::vector<int16_t>& w, int32_
 // Packs a dense [segments * run][F] weight matrix for a kernel reading `unit` values at a time.
 template <class T>
 AlignedVector<T> pack_weights(const std::vector<int32_t>& dense, int32_t segments, int64_t run, int unit,
-                            int32_t filters);
+                              int32_t filters);
 
 }  // namespace akq
