@@ -29,23 +29,19 @@ double gmacs(long macs, void (*body)(long)) {
     return best;
 }
 
-// AVX2 / AVX-512: 6 multiplies (vpmaddubsw: 32 or 64 products; vpmaddwd: 16 or 32) into temporaries,
-// each added (vpaddw, vpaddd) to its own sum, as the kernels without VNNI do.
-#define AKQ_MUL_ADD(MUL, ADD, R)                                                                 \
-    MUL " %%" R "14, %%" R "15, %%" R "0\n " ADD " %%" R "0, %%" R "6, %%" R "6\n"              \
-    MUL " %%" R "14, %%" R "15, %%" R "1\n " ADD " %%" R "1, %%" R "7, %%" R "7\n"              \
-    MUL " %%" R "14, %%" R "15, %%" R "2\n " ADD " %%" R "2, %%" R "8, %%" R "8\n"              \
-    MUL " %%" R "14, %%" R "15, %%" R "3\n " ADD " %%" R "3, %%" R "9, %%" R "9\n"              \
-    MUL " %%" R "14, %%" R "15, %%" R "4\n " ADD " %%" R "4, %%" R "10, %%" R "10\n"            \
-    MUL " %%" R "14, %%" R "15, %%" R "5\n " ADD " %%" R "5, %%" R "11, %%" R "11\n"
+// One multiply of the broadcast-like operands 14 and 15 into register D (R: "ymm" or "zmm").
+#define AKQ_MUL(OP, R, D) OP " %%" R "14, %%" R "15, %%" R #D "\n "
+// AVX2 / AVX-512: 6 multiplies (vpmaddubsw: 32 or 64 products; vpmaddwd: 16 or 32) into temporaries
+// T, each added (vpaddw, vpaddd) to its own sum S, as the kernels without VNNI do.
+#define AKQ_MUL_ADD1(MUL, ADD, R, T, S) AKQ_MUL(MUL, R, T) ADD " %%" R #T ", %%" R #S ", %%" R #S "\n "
+#define AKQ_MUL_ADD(MUL, ADD, R)                                                                  \
+    AKQ_MUL_ADD1(MUL, ADD, R, 0, 6) AKQ_MUL_ADD1(MUL, ADD, R, 1, 7) AKQ_MUL_ADD1(MUL, ADD, R, 2, 8) \
+    AKQ_MUL_ADD1(MUL, ADD, R, 3, 9) AKQ_MUL_ADD1(MUL, ADD, R, 4, 10) AKQ_MUL_ADD1(MUL, ADD, R, 5, 11)
 // VNNI: 12 accumulators of vpdpbusd (uint8 quads) or vpdpwssd (int16 pairs), enough to hide the latency.
-#define AKQ_DOT(DOT, R)                                                                          \
-    DOT " %%" R "14, %%" R "15, %%" R "0\n " DOT " %%" R "14, %%" R "15, %%" R "1\n "          \
-    DOT " %%" R "14, %%" R "15, %%" R "2\n " DOT " %%" R "14, %%" R "15, %%" R "3\n "          \
-    DOT " %%" R "14, %%" R "15, %%" R "4\n " DOT " %%" R "14, %%" R "15, %%" R "5\n "          \
-    DOT " %%" R "14, %%" R "15, %%" R "6\n " DOT " %%" R "14, %%" R "15, %%" R "7\n "          \
-    DOT " %%" R "14, %%" R "15, %%" R "8\n " DOT " %%" R "14, %%" R "15, %%" R "9\n "          \
-    DOT " %%" R "14, %%" R "15, %%" R "10\n " DOT " %%" R "14, %%" R "15, %%" R "11\n"
+#define AKQ_DOT(DOT, R)                                                                                  \
+    AKQ_MUL(DOT, R, 0) AKQ_MUL(DOT, R, 1) AKQ_MUL(DOT, R, 2) AKQ_MUL(DOT, R, 3) AKQ_MUL(DOT, R, 4)       \
+    AKQ_MUL(DOT, R, 5) AKQ_MUL(DOT, R, 6) AKQ_MUL(DOT, R, 7) AKQ_MUL(DOT, R, 8) AKQ_MUL(DOT, R, 9)       \
+    AKQ_MUL(DOT, R, 10) AKQ_MUL(DOT, R, 11)
 #define AKQ_YMM_CLOBBERS \
     "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11"
 #define AKQ_LOOP(NAME, ASM) \
@@ -70,8 +66,8 @@ int main() {
     const char* sep = "";
     // "family": {"uint8": GMAC/s, "int16": GMAC/s}; lanes: the int32 lanes of one register.
     auto report = [&](const char* name, long multiplies, long lanes, void (*u8)(long), void (*s16)(long)) {
-        std::printf("%s\"%s\": {\"uint8\": %.1f, \"int16\": %.1f}", sep, name, gmacs(multiplies * lanes * 4, u8),
-                    gmacs(multiplies * lanes * 2, s16));
+        std::printf("%s\"%s\": {\"uint8\": %.1f, \"int16\": %.1f}", sep, name,
+                    gmacs(multiplies * lanes * 4, u8), gmacs(multiplies * lanes * 2, s16));
         sep = ", ";
     };
     if (__builtin_cpu_supports("avx2")) report("avx2", 6, 8, avx2_u8, avx2_s16);
